@@ -1,0 +1,62 @@
+"""The in-memory catalog: API keys and account schemas, so the hot path does no I/O.
+
+It is rebuilt whole whenever the store says configuration changed (a key rotated, a user
+disabled, API Mode switched, an attribute defined), which the store learns from another process
+by a stamp file (SQLite) or LISTEN/NOTIFY (PostgreSQL). The data is small: one row per key and
+per attribute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from cee.domain.attributes import Datatype
+from cee.domain.contacts import Schema
+from cee.domain.errors import Forbidden, InvalidKey
+from cee.domain.keys import Principal, hash_key, key_prefix
+from cee.storage.base import KeyRow, Store
+
+
+class Catalog:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._secret = b""
+        self._keys: dict[str, KeyRow] = {}
+        self._schemas: dict[int, Schema] = {}
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        async with self._lock:
+            if not self._secret:
+                self._secret = await self.store.secret()
+            keys = await self.store.active_keys()
+            accounts = await self.store.accounts()
+            attributes = await self.store.all_attributes()
+            self._keys = {k.key_hash: k for k in keys}
+            self._schemas = {
+                a.id: Schema(attributes.get(a.id, {}), a.primary_key) for a in accounts
+            }
+
+    async def ensure_fresh(self) -> None:
+        """Rebuild if anything changed since the last look (a stat() or a flag: cheap)."""
+        if self.store.config_changed():
+            await self.refresh()
+
+    def authenticate(self, apikey: str | None) -> Principal:
+        if not apikey:
+            raise InvalidKey()
+        row = self._keys.get(hash_key(self._secret, apikey))
+        if row is None or not row.user_active:
+            raise InvalidKey()
+        if not row.api_mode:
+            raise Forbidden(
+                "API Mode is off for this account: enable it under Admin → Account "
+                "Configuration → Advance details (or `cee account api-mode on`)"
+            )
+        return Principal(row.account_id, row.user_id, key_prefix(apikey), True, True)
+
+    def schema(self, account_id: int) -> Schema:
+        return self._schemas[account_id]
+
+    def datatypes(self, account_id: int) -> dict[str, Datatype]:
+        return dict(self._schemas[account_id].attributes)

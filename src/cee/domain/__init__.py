@@ -1,0 +1,1 @@
+"""Pure rules of the engine: no HTTP, no SQL."""

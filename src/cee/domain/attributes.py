@@ -1,0 +1,260 @@
+"""Attribute datatypes and the rules that turn a raw JSON value into a stored value.
+
+Netcore's panel knows Textline, Longtext, Integer, Decimal, Date and URL; CEE adds Email and
+Mobile for the built-in EMAIL and MOBILE. Values arrive as JSON strings or numbers
+(`"MOBILE": 9999999999` and `"MOBILE": "9999999999"` are both seen), so every rule accepts
+both where the meaning is unambiguous, and refuses anything else with a message that names the
+expected type: a bad value is never stored half-converted and never silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from cee.domain.errors import BadParameter
+
+
+class Datatype(str, Enum):
+    TEXTLINE = "textline"
+    LONGTEXT = "longtext"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DATE = "date"
+    URL = "url"
+    EMAIL = "email"
+    MOBILE = "mobile"
+
+
+BUILTIN_ATTRIBUTES: dict[str, Datatype] = {
+    "EMAIL": Datatype.EMAIL,
+    "MOBILE": Datatype.MOBILE,
+    "NAME": Datatype.TEXTLINE,
+    "FIRST_NAME": Datatype.TEXTLINE,
+    "LAST_NAME": Datatype.TEXTLINE,
+    "CUSTOMER_ID": Datatype.TEXTLINE,
+    "AGE": Datatype.INTEGER,
+    "CITY": Datatype.TEXTLINE,
+}
+
+# The attributes an account may choose as its primary key (Netcore's examples).
+PRIMARY_KEY_CHOICES = ("EMAIL", "CUSTOMER_ID", "MOBILE")
+
+TEXTLINE_MAX = 255
+LONGTEXT_MAX = 65_535
+URL_MAX = 2_048
+# A name is what a column would be called in Netcore's panel: letters, digits, underscore.
+_NAME_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+# Integers are kept within SQLite's and PostgreSQL's BIGINT so a stored value always reads back.
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+class ValueRejected(ValueError):
+    """A value does not fit its attribute's datatype; the message says what was expected."""
+
+
+def parse_datatype(raw: str) -> Datatype:
+    """Turn a user-given datatype name into a Datatype, or say which names exist."""
+    try:
+        return Datatype(raw.strip().lower())
+    except ValueError:
+        names = ", ".join(d.value for d in Datatype)
+        raise BadParameter(f"datatype: '{raw}' is not one of {names}") from None
+
+
+def normalise_name(raw: str) -> str:
+    """Upper-case an attribute name and check it is a plain identifier."""
+    name = raw.strip().upper()
+    if not _NAME_RE.fullmatch(name):
+        raise BadParameter(
+            f"name: '{raw}' is not a valid attribute name "
+            "(a letter, then letters, digits or '_', at most 64)"
+        )
+    return name
+
+
+def _text(value: Any, limit: int) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueRejected(f"expected text, got {_kind(value)}")
+    text = value if isinstance(value, str) else _number_text(value)
+    if len(text) > limit:
+        raise ValueRejected(f"expected text of at most {limit} characters, got {len(text)}")
+    return text
+
+
+def _number_text(value: int | float) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return str(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueRejected("expected an integer, got a boolean")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        try:
+            number = int(value.strip(), 10)
+        except ValueError:
+            raise ValueRejected(f"expected an integer, got '{_clip(value)}'") from None
+    else:
+        raise ValueRejected(f"expected an integer, got {_kind(value)}")
+    if not _INT_MIN <= number <= _INT_MAX:
+        raise ValueRejected("expected an integer within 64 bits")
+    return number
+
+
+def _decimal(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueRejected(f"expected a decimal number, got {_kind(value)}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueRejected(f"expected a decimal number, got '{_clip(str(value))}'") from None
+    if not number.is_finite():
+        raise ValueRejected(f"expected a finite decimal number, got '{_clip(str(value))}'")
+    # Kept as canonical text so no binary rounding ever changes what the user sent.
+    return format(number, "f")
+
+
+_DATE_FORMATS = ("%d-%m-%Y", "%Y-%m-%d")
+
+
+def _date(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueRejected(f"expected a date as DD-MM-YYYY or YYYY-MM-DD, got {_kind(value)}")
+    text = value.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed: date = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        return parsed.isoformat()
+    raise ValueRejected(f"expected a date as DD-MM-YYYY or YYYY-MM-DD, got '{_clip(value)}'")
+
+
+def _url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueRejected(f"expected an http(s) URL, got {_kind(value)}")
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        raise ValueRejected(f"expected an http(s) URL, got '{_clip(value)}'") from None
+    if parts.scheme not in ("http", "https") or not host or len(text) > URL_MAX or " " in text:
+        raise ValueRejected(f"expected an http(s) URL, got '{_clip(value)}'")
+    return text
+
+
+@lru_cache(maxsize=65_536)
+def _checked_email(text: str) -> str | None:
+    """email-validator's verdict, remembered: imports resend the same addresses often."""
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueRejected(f"expected an email address, got {_kind(value)}")
+    text = value.strip()
+    problem = _checked_email(text)
+    if problem is not None:
+        raise ValueRejected(f"'{_clip(text)}' is not a valid email address: {problem}")
+    return text
+
+
+# The region a number without a country code is read in. Netcore's own example numbers
+# (9999999999) are Indian mobiles; the setting CEE_PHONE_REGION changes it.
+DEFAULT_PHONE_REGION = "IN"
+_POSSIBLE = (
+    phonenumbers.ValidationResult.IS_POSSIBLE,
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+)
+
+
+_phone_region = DEFAULT_PHONE_REGION
+
+
+def set_phone_region(region: str) -> None:
+    """Set the region for numbers without a country code (the phone_region setting)."""
+    global _phone_region
+    if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"phone_region: '{region}' is not an ISO 3166 region code")
+    _phone_region = region.upper()
+
+
+def parse_mobile(value: Any, region: str | None = None) -> tuple[str, str]:
+    """Check a phone number; return (the text as given, its E.164 form for matching)."""
+    region = region or _phone_region
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueRejected(f"expected a phone number, got {_kind(value)}")
+    text = value.strip() if isinstance(value, str) else str(value)
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise ValueRejected(f"expected a phone number, got '{_clip(text)}'") from None
+    if phonenumbers.is_possible_number_with_reason(number) not in _POSSIBLE:
+        raise ValueRejected(f"'{_clip(text)}' is not a possible phone number")
+    return text, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _mobile(value: Any) -> str:
+    return parse_mobile(value)[0]
+
+
+_CONVERTERS = {
+    Datatype.TEXTLINE: lambda v: _text(v, TEXTLINE_MAX),
+    Datatype.LONGTEXT: lambda v: _text(v, LONGTEXT_MAX),
+    Datatype.INTEGER: _integer,
+    Datatype.DECIMAL: _decimal,
+    Datatype.DATE: _date,
+    Datatype.URL: _url,
+    Datatype.EMAIL: _email,
+    Datatype.MOBILE: _mobile,
+}
+
+
+def convert(datatype: Datatype, value: Any) -> Any:
+    """The stored form of `value` for `datatype`, or ValueRejected saying what was expected."""
+    return _CONVERTERS[datatype](value)
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    name: str
+    datatype: Datatype
+    builtin: bool = False
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return type(value).__name__
+
+
+def _clip(text: str, limit: int = 64) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,132 @@
+"""Contact validation and normalisation: raw JSON in, a record ready to store out.
+
+A contact is a JSON object of attribute name -> value. Names arrive in any case and are stored
+upper-case; values are checked against the account's attribute definitions. The primary key
+attribute (EMAIL unless the account chose another) gives each contact a *match key*: the form
+used for uniqueness, so that `Mike@Example.com ` and `mike@example.com` are one contact while the
+value as first given is kept for display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cee.domain.attributes import Datatype, ValueRejected, convert, parse_mobile
+from cee.domain.errors import BadParameter, InvalidContact
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """What an account allows in a contact: its attributes and which one is the primary key."""
+
+    attributes: Mapping[str, Datatype]
+    primary_key: str
+
+
+@dataclass(slots=True)
+class ContactRecord:
+    """One validated contact. An attribute mapped to None is one the caller cleared with ""."""
+
+    key: str
+    key_display: str
+    attributes: dict[str, Any]
+
+    def stored_attributes(self) -> dict[str, Any]:
+        """The attributes a new contact starts with (clears of nothing are dropped)."""
+        return {name: value for name, value in self.attributes.items() if value is not None}
+
+
+def match_key(datatype: Datatype, display: str) -> str:
+    """The form of a primary-key value that decides whether two contacts are the same."""
+    if datatype is Datatype.EMAIL:
+        return display.strip().lower()
+    if datatype is Datatype.MOBILE:
+        return parse_mobile(display)[1]
+    return display.strip()
+
+
+def normalise_contact(raw: Any, schema: Schema) -> ContactRecord:
+    """Validate one contact object against the schema; InvalidContact names the attribute."""
+    if not isinstance(raw, dict):
+        raise InvalidContact(f"data: expected a JSON object of attributes, got {_kind(raw)}")
+    attributes: dict[str, Any] = {}
+    for given_name, value in raw.items():
+        name = given_name.strip().upper()
+        if name in attributes:
+            raise InvalidContact(f"{name}: given more than once (names ignore case)")
+        datatype = schema.attributes.get(name)
+        if datatype is None:
+            raise InvalidContact(
+                f"{name}: attribute is not defined for this account "
+                "(define it first with type=attributes&activity=create)"
+            )
+        if value == "":
+            attributes[name] = None
+            continue
+        try:
+            attributes[name] = convert(datatype, value)
+        except ValueRejected as exc:
+            raise InvalidContact(f"{name}: {exc} ({datatype.value} attribute)") from None
+    pk = schema.primary_key
+    display = attributes.get(pk)
+    if display is None:
+        raise InvalidContact(f"{pk}: the primary key is missing or empty")
+    display = str(display)
+    return ContactRecord(
+        key=match_key(schema.attributes[pk], display),
+        key_display=display,
+        attributes=attributes,
+    )
+
+
+def primary_key_value(raw: Any, schema: Schema) -> tuple[str, str]:
+    """Read the primary key from `data` given as a bare value or as an object holding it.
+
+    Netcore's delete/view pages show both shapes. Returns (match key, value as given).
+    """
+    value: Any = raw
+    if isinstance(raw, dict):
+        upper = {str(k).strip().upper(): v for k, v in raw.items()}
+        if schema.primary_key not in upper:
+            raise BadParameter(f"data: expected the primary key {schema.primary_key}")
+        value = upper[schema.primary_key]
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise BadParameter(f"data: expected the {schema.primary_key} value of a contact")
+    datatype = schema.attributes[schema.primary_key]
+    try:
+        display = str(convert(datatype, value))
+        return match_key(datatype, display), display
+    except ValueRejected as exc:
+        raise InvalidContact(f"{schema.primary_key}: {exc}") from None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if value is None:
+        return "null"
+    return f"a {type(value).__name__}"
+
+
+def merge_attributes(
+    old: dict[str, Any], given: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """Merge given attributes into stored ones (None clears); return (new, {name: [old, new]})."""
+    new = dict(old)
+    changes: dict[str, list[Any]] = {}
+    for name, value in given.items():
+        before = old.get(name)
+        if value is None:
+            new.pop(name, None)
+        else:
+            new[name] = value
+        if before != value:
+            changes[name] = [before, value]
+    return new, changes
+
+
+def creation_changes(attributes: dict[str, Any]) -> dict[str, list[Any]]:
+    """The history entry of a new contact: every attribute from nothing to its value."""
+    return {name: [None, value] for name, value in attributes.items()}

@@ -1,0 +1,68 @@
+"""API keys and panel passwords: how they are made, stored and checked.
+
+A key is `cee_` followed by 40 random URL-safe characters. Only an HMAC-SHA256 of it, keyed with
+the deployment's secret, is stored: a stolen database does not yield working keys, and the hash
+lets the server find a key's owner with one dictionary lookup. The panel shows the first
+characters (the *prefix*) so a user can tell keys apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError, VerifyMismatchError
+
+KEY_PREFIX = "cee_"
+PREFIX_SHOWN = 12
+
+_hasher = PasswordHasher()
+
+
+def new_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(30)
+
+
+def key_prefix(key: str) -> str:
+    return key[:PREFIX_SHOWN]
+
+
+def hash_key(secret: bytes, key: str) -> str:
+    return hmac.new(secret, key.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a valid API key speaks for."""
+
+    account_id: int
+    user_id: int
+    key_prefix: str
+    api_mode: bool
+    user_active: bool

@@ -1,0 +1,46 @@
+"""What a running CEE process holds: settings, the store, the catalog, background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cee.catalog import Catalog
+from cee.domain import attributes
+from cee.settings import Settings
+from cee.storage import Store, open_store
+
+log = logging.getLogger(__name__)
+
+# Background jobs (the async worker, listeners) register here so that `cee serve` runs them
+# alongside the API and stops them cleanly.
+BackgroundJob = Callable[["Engine"], Awaitable[Any]]
+
+
+class Engine:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.database_url())
+        self.catalog = Catalog(self.store)
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def start(self, background: list[BackgroundJob] | None = None) -> None:
+        attributes.set_phone_region(self.settings.phone_region)
+        await self.store.open()
+        if not await self.store.is_initialised():
+            raise RuntimeError("the database is not initialised: run `cee init` first")
+        await self.catalog.refresh()
+        for job in background or []:
+            self._tasks.append(asyncio.create_task(job(self)))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self.store.close()

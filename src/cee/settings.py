@@ -1,0 +1,111 @@
+"""Every setting in one table: name, default, environment variable, help.
+
+The CLI reads flags first, then the environment, then these defaults; docs/settings.md lists the
+same table (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: Any
+    env: str
+    help: str
+    kind: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "./var", "CEE_DATA_DIR", "Folder of the embedded SQLite database."),
+    Setting(
+        "database",
+        "",
+        "CEE_DATABASE_URL",
+        "Database URL: sqlite:///path/to/cee.db or postgresql://user@host/db. "
+        "Empty: SQLite in the data dir.",
+    ),
+    Setting("host", "127.0.0.1", "CEE_HOST", "Address `cee serve` listens on."),
+    Setting("port", 8080, "CEE_PORT", "Port `cee serve` listens on.", int),
+    Setting(
+        "max_body_bytes",
+        10 * 1024 * 1024,
+        "CEE_MAX_BODY_BYTES",
+        "Largest request body accepted; larger ones get 413.",
+        int,
+    ),
+    Setting(
+        "max_records", 1000, "CEE_MAX_RECORDS", "Most contacts in one request's data array.", int
+    ),
+    Setting(
+        "phone_region",
+        "IN",
+        "CEE_PHONE_REGION",
+        "Region (ISO 3166 code) used to read phone numbers given without a country code.",
+    ),
+    Setting(
+        "journal_max_depth",
+        100_000,
+        "CEE_JOURNAL_MAX_DEPTH",
+        "Queued async requests past which `add` answers 429 with Retry-After.",
+        int,
+    ),
+    Setting(
+        "worker",
+        True,
+        "CEE_WORKER",
+        "Run the async worker inside `cee serve` (set 0 to run `cee worker` separately).",
+        bool,
+    ),
+    Setting(
+        "config_poll_seconds",
+        1.0,
+        "CEE_CONFIG_POLL_SECONDS",
+        "PostgreSQL: how often a node re-checks keys and API Mode when no notification came.",
+        float,
+    ),
+    Setting(
+        "claim_seconds",
+        30.0,
+        "CEE_CLAIM_SECONDS",
+        "How long a worker's claim on an async request lasts before another worker may take it.",
+        float,
+    ),
+    Setting("log_level", "info", "CEE_LOG_LEVEL", "debug, info, warning or error."),
+)
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    if setting.kind is bool:
+        return raw.strip().lower() not in ("0", "false", "no", "off", "")
+    return setting.kind(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Defaults, then the environment, then non-None overrides (CLI flags)."""
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = os.environ.get(setting.env)
+            values[setting.name] = setting.default if raw is None else _parse(setting, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def database_url(self) -> str:
+        if self.values["database"]:
+            return str(self.values["database"])
+        return f"sqlite:///{os.path.abspath(os.path.join(self.values['data_dir'], 'cee.db'))}"

@@ -1,0 +1,282 @@
+"""The one storage interface both backends implement, and the rows it hands back.
+
+Everything above this layer speaks these types; nothing above it sees SQL. Contact writes take
+already-validated `ContactRecord`s (see `cee.domain.contacts`) and return one outcome per record,
+in order: `None` for success or the domain error for that record. A record that fails leaves no
+trace; the others are kept.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+from cee.domain.attributes import Attribute, Datatype
+from cee.domain.contacts import ContactRecord
+from cee.domain.errors import CeeError
+from cee.domain.outcomes import Outcome as Outcome
+
+
+class ContactOp(str, Enum):
+    """How a contact write treats an existing contact."""
+
+    CREATE = "create"  # addsync: an existing primary key is a Duplicate (302)
+    UPSERT = "upsert"  # add: create, or merge the given attributes into the existing contact
+    UPDATE = "update"  # update: merge into an existing contact; NotFound if absent
+
+
+@dataclass(frozen=True, slots=True)
+class WriteContext:
+    """Who writes and under which request: stamped on every history entry."""
+
+    account_id: int
+    requestid: str
+    key_prefix: str
+    activity: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    id: int
+    name: str
+    api_mode: bool
+    primary_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    account_id: int
+    username: str
+    is_admin: bool
+    active: bool
+    password_hash: str = field(repr=False)
+    key_prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """An unrevoked key with what authentication needs to know about its owner."""
+
+    key_hash: str
+    prefix: str
+    account_id: int
+    user_id: int
+    user_active: bool
+    api_mode: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    id: int
+    name: str
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    primary_key: str
+    attributes: dict[str, Any]
+    lists: list[int]
+    email_blacklisted: bool
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: str
+    requestid: str
+    key_prefix: str
+    activity: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One accepted async request, as the worker sees it."""
+
+    id: int
+    requestid: str
+    account_id: int
+    user_id: int
+    key_prefix: str
+    activity: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalStatus:
+    requestid: str
+    state: str  # queued | running | done
+    result: str | None  # Success | Partial | Failed, once done
+    records: list[dict[str, Any]] | None
+
+
+class Store(abc.ABC):
+    """A database holding accounts, keys, attributes, lists, contacts, history and the journal."""
+
+    dialect: ClassVar[str]
+
+    # -- life cycle and change signalling -------------------------------------------------
+
+    @abc.abstractmethod
+    async def open(self, *, migrate: bool = False) -> None:
+        """Connect; with migrate=True create the database and apply pending migrations."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def config_changed(self) -> bool:
+        """True once since keys, users, API Mode, attributes or lists changed anywhere.
+
+        Must be cheap (no database round trip): it is asked on every request so that the
+        in-memory catalog is dropped at once when another process or node changes it.
+        """
+
+    @abc.abstractmethod
+    async def is_initialised(self) -> bool: ...
+
+    @abc.abstractmethod
+    async def secret(self) -> bytes:
+        """The deployment's key-hashing secret, made on first call and stored in the database."""
+
+    # -- accounts, users, keys ------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_account(self, name: str, primary_key: str) -> int:
+        """A new account with the built-in attributes; Duplicate if the name is taken."""
+
+    @abc.abstractmethod
+    async def accounts(self) -> list[AccountRow]: ...
+
+    @abc.abstractmethod
+    async def set_api_mode(self, account_id: int, on: bool) -> None: ...
+
+    @abc.abstractmethod
+    async def set_primary_key(self, account_id: int, attribute: str) -> None:
+        """Only while the account has no contacts (callers check)."""
+
+    @abc.abstractmethod
+    async def create_user(
+        self, account_id: int, username: str, password_hash: str, is_admin: bool
+    ) -> int:
+        """Duplicate if the username is taken (usernames are global: they log in)."""
+
+    @abc.abstractmethod
+    async def users(self, account_id: int | None = None) -> list[UserRow]: ...
+
+    @abc.abstractmethod
+    async def set_user_active(self, user_id: int, active: bool) -> None: ...
+
+    @abc.abstractmethod
+    async def replace_key(self, user_id: int, key_hash: str, prefix: str) -> None:
+        """Revoke the user's keys and store the new one, in one transaction."""
+
+    @abc.abstractmethod
+    async def active_keys(self) -> list[KeyRow]: ...
+
+    @abc.abstractmethod
+    async def count_contacts(self, account_id: int) -> int: ...
+
+    # -- attributes and lists -------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def attributes(self, account_id: int) -> list[Attribute]: ...
+
+    @abc.abstractmethod
+    async def all_attributes(self) -> dict[int, dict[str, Datatype]]:
+        """Every account's attribute map, for the in-memory catalog."""
+
+    @abc.abstractmethod
+    async def create_attribute(self, account_id: int, name: str, datatype: Datatype) -> None:
+        """Duplicate if the account has that name already."""
+
+    @abc.abstractmethod
+    async def create_list(self, account_id: int, name: str) -> int:
+        """Duplicate if the account has a list of that name."""
+
+    @abc.abstractmethod
+    async def lists(self, account_id: int) -> list[ListRow]: ...
+
+    @abc.abstractmethod
+    async def find_list(self, account_id: int, name: str) -> ListRow | None: ...
+
+    # -- contacts -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def write_contacts(
+        self,
+        ctx: WriteContext,
+        op: ContactOp,
+        records: list[ContactRecord],
+        listid: int | None,
+    ) -> list[Outcome]:
+        """Create/merge the records, join `listid`, keep history; durable before it returns.
+
+        Group-committed: concurrent callers share one transaction. Raises NotFound (and
+        writes nothing) if `listid` is not a list of the account.
+        """
+
+    @abc.abstractmethod
+    async def get_contact(self, account_id: int, match_key: str) -> ContactView | None: ...
+
+    @abc.abstractmethod
+    async def remove_from_list(self, ctx: WriteContext, match_key: str, listid: int) -> None:
+        """NotFound if the list or the contact does not exist in the account."""
+
+    @abc.abstractmethod
+    async def set_blacklisted(
+        self, ctx: WriteContext, record: ContactRecord, blacklisted: bool
+    ) -> None:
+        """Block/unblock the email channel; creates the contact if absent."""
+
+    @abc.abstractmethod
+    async def empty_list(self, ctx: WriteContext, listid: int) -> int:
+        """Remove every member; returns how many were removed."""
+
+    @abc.abstractmethod
+    async def erase_contact(self, ctx: WriteContext, match_key: str) -> bool:
+        """Delete the contact, its memberships and its history; False if absent."""
+
+    @abc.abstractmethod
+    async def history(
+        self, account_id: int, match_key: str, since: str | None = None, until: str | None = None
+    ) -> list[HistoryEntry]: ...
+
+    # -- the async journal ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def journal_append(self, entry: JournalEntry) -> None:
+        """Store an accepted async request durably (group-committed); `entry.id` is ignored."""
+
+    @abc.abstractmethod
+    async def journal_claim(
+        self, worker_id: str, limit: int, lease_seconds: float
+    ) -> list[JournalEntry]:
+        """Claim the oldest queued entries, or running ones whose lease expired."""
+
+    @abc.abstractmethod
+    async def journal_apply(
+        self,
+        entry: JournalEntry,
+        worker_id: str,
+        op: ContactOp,
+        records: list[ContactRecord | CeeError],
+        listid: int | None,
+    ) -> bool:
+        """Apply an entry's valid records and mark it done, in one transaction.
+
+        Records given as errors are reported as failed under the requestid. Returns False (and
+        changes nothing) if the claim was lost to another worker in the meantime.
+        """
+
+    @abc.abstractmethod
+    async def journal_status(self, account_id: int, requestid: str) -> JournalStatus | None: ...
+
+    @abc.abstractmethod
+    async def journal_depth(self) -> tuple[int, float]:
+        """(entries not yet done, age in seconds of the oldest of them; 0 if none)."""

@@ -1,0 +1,103 @@
+-- The whole schema of the first release.
+
+CREATE TABLE meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE accounts (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    api_mode BOOLEAN NOT NULL DEFAULT TRUE,
+    primary_key TEXT NOT NULL DEFAULT 'EMAIL',
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE users (
+    id BIGSERIAL PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES accounts(id),
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    is_admin BOOLEAN NOT NULL DEFAULT FALSE,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE api_keys (
+    id BIGSERIAL PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    key_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    revoked_at TIMESTAMPTZ
+);
+
+CREATE TABLE attributes (
+    account_id BIGINT NOT NULL REFERENCES accounts(id),
+    name TEXT NOT NULL,
+    datatype TEXT NOT NULL,
+    builtin BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, name)
+);
+
+CREATE TABLE lists (
+    id BIGSERIAL PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES accounts(id),
+    name TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    UNIQUE (account_id, name)
+);
+
+CREATE TABLE contacts (
+    id BIGSERIAL PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES accounts(id),
+    match_key TEXT NOT NULL,
+    key_display TEXT NOT NULL,
+    attributes JSONB NOT NULL,
+    email_blacklisted BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    UNIQUE (account_id, match_key)
+);
+
+CREATE TABLE list_members (
+    list_id BIGINT NOT NULL REFERENCES lists(id),
+    contact_id BIGINT NOT NULL REFERENCES contacts(id),
+    added_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (list_id, contact_id)
+);
+
+CREATE INDEX list_members_by_contact ON list_members (contact_id);
+
+CREATE TABLE contact_history (
+    id BIGSERIAL PRIMARY KEY,
+    account_id BIGINT NOT NULL,
+    match_key TEXT NOT NULL,
+    requestid TEXT NOT NULL,
+    key_prefix TEXT NOT NULL,
+    activity TEXT NOT NULL,
+    changes JSONB NOT NULL,
+    at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE INDEX contact_history_by_contact ON contact_history (account_id, match_key, id);
+
+CREATE TABLE journal (
+    id BIGSERIAL PRIMARY KEY,
+    requestid TEXT NOT NULL UNIQUE,
+    account_id BIGINT NOT NULL,
+    user_id BIGINT NOT NULL,
+    key_prefix TEXT NOT NULL,
+    activity TEXT NOT NULL,
+    payload JSONB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued',
+    claimed_by TEXT,
+    claimed_until TIMESTAMPTZ,
+    result TEXT,
+    records JSONB,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    finished_at TIMESTAMPTZ
+);
+
+CREATE INDEX journal_by_state ON journal (state, id);

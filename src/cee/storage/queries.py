@@ -1,0 +1,56 @@
+"""Named SQL queries, one folder of `.sql` files per dialect (listmonk's `-- name:` format).
+
+aiosql parses the files; we take only the SQL text from it, because each store runs its
+queries through its own batching writer. Both dialects must define every name in QUERY_NAMES,
+or the store refuses to start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosql
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+QUERY_NAMES = (
+    "get_meta put_meta count_accounts "
+    "insert_account select_accounts update_api_mode update_primary_key count_contacts "
+    "insert_user select_users update_user_active "
+    "revoke_user_keys insert_key select_active_keys "
+    "insert_attribute select_attributes select_all_attributes "
+    "insert_list select_lists select_list_by_name list_exists insert_member delete_member "
+    "select_member_keys delete_all_members "
+    "insert_contact select_contact_for_update update_contact_attributes "
+    "update_contact_blacklist select_contact select_contact_lists delete_contact_members "
+    "delete_contact "
+    "insert_history select_history delete_history "
+    "insert_journal claim_journal check_claim finish_journal select_journal_status journal_depth"
+).split()
+
+
+class MissingQuery(RuntimeError):
+    """A dialect folder lacks a query the code needs."""
+
+
+class Queries:
+    """Attribute access to a dialect's SQL text: `queries.insert_contact`."""
+
+    def __init__(self, dialect: str) -> None:
+        # The sqlite3 adapter leaves the text untouched, which is what both dialects want:
+        # PostgreSQL files use $1 placeholders directly.
+        loaded = aiosql.from_path(SQL_DIR / dialect, "sqlite3", mandatory_parameters=False)
+        self.dialect = dialect
+        self._sql = {name: getattr(loaded, name).sql for name in loaded.available_queries}
+        missing = [name for name in QUERY_NAMES if name not in self._sql]
+        if missing:
+            raise MissingQuery(f"{dialect} SQL lacks queries: {', '.join(missing)}")
+
+    def names(self) -> set[str]:
+        return {name for name in self._sql if not name.endswith("_cursor")}
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._sql[name]
+        except KeyError:
+            raise MissingQuery(f"{self.dialect} SQL has no query {name}") from None

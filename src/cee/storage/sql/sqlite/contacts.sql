@@ -1,0 +1,29 @@
+-- name: insert-contact
+-- The addsync hot path: DO NOTHING + RETURNING tells created (a row) from duplicate (none)
+-- without a savepoint per row.
+INSERT INTO contacts (account_id, match_key, key_display, attributes, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account_id, match_key) DO NOTHING
+RETURNING id;
+
+-- name: select-contact-for-update
+SELECT id, attributes, email_blacklisted FROM contacts WHERE account_id = ? AND match_key = ?;
+
+-- name: update-contact-attributes!
+UPDATE contacts SET attributes = ?, updated_at = ? WHERE id = ?;
+
+-- name: update-contact-blacklist!
+UPDATE contacts SET email_blacklisted = ?, updated_at = ? WHERE id = ?;
+
+-- name: select-contact
+SELECT id, key_display, attributes, email_blacklisted, created_at, updated_at
+FROM contacts WHERE account_id = ? AND match_key = ?;
+
+-- name: select-contact-lists
+SELECT list_id FROM list_members WHERE contact_id = ? ORDER BY list_id;
+
+-- name: delete-contact-members!
+DELETE FROM list_members WHERE contact_id = ?;
+
+-- name: delete-contact!
+DELETE FROM contacts WHERE id = ?;

@@ -1,0 +1,26 @@
+-- name: insert-journal!
+INSERT INTO journal (requestid, account_id, user_id, key_prefix, activity, payload, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?);
+
+-- name: claim-journal
+-- Oldest first; a running entry whose lease ran out belongs to a dead worker and is re-delivered.
+UPDATE journal SET state = 'running', claimed_by = ?, claimed_until = ?
+WHERE id IN (
+    SELECT id FROM journal
+    WHERE state = 'queued' OR (state = 'running' AND claimed_until < ?)
+    ORDER BY id LIMIT ?
+)
+RETURNING id, requestid, account_id, user_id, key_prefix, activity, payload;
+
+-- name: check-claim
+SELECT 1 FROM journal WHERE id = ? AND state = 'running' AND claimed_by = ?;
+
+-- name: finish-journal!
+UPDATE journal SET state = 'done', result = ?, records = ?, finished_at = ?, claimed_by = NULL
+WHERE id = ?;
+
+-- name: select-journal-status
+SELECT requestid, state, result, records FROM journal WHERE account_id = ? AND requestid = ?;
+
+-- name: journal-depth
+SELECT count(*), min(created_at) FROM journal WHERE state != 'done';

@@ -1,0 +1,499 @@
+"""The embedded SQLite store: WAL, synchronous=FULL, one writer thread, reads on any thread."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from cee.domain.attributes import BUILTIN_ATTRIBUTES, Attribute, Datatype
+from cee.domain.contacts import ContactRecord, creation_changes, merge_attributes
+from cee.domain.errors import CeeError, Duplicate, NotFound
+from cee.domain.keys import new_secret
+from cee.domain.outcomes import result_word, stored_report
+from cee.storage.base import (
+    AccountRow,
+    ContactOp,
+    ContactView,
+    HistoryEntry,
+    JournalEntry,
+    JournalStatus,
+    KeyRow,
+    ListRow,
+    Outcome,
+    Store,
+    UserRow,
+    WriteContext,
+)
+from cee.storage.migrate import apply_migrations
+from cee.storage.queries import Queries
+from cee.storage.sqlite.writer import Writer
+
+T = TypeVar("T")
+Q = Queries("sqlite")
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class SqliteStore(Store):
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = os.path.abspath(path)
+        # Another process (the CLI) tells this one that keys or settings changed by replacing
+        # this file: one stat() per request notices, with no database round trip.
+        self._stamp = self.path + ".config"
+        self._stamp_seen: tuple[int, int] | None = None
+        self._writer: Writer | None = None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a Success is on disk even if the machine loses power right after the answer.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -65536")
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.to_thread(lambda: fn(self._reader()))
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        assert self._writer is not None, "store is not open"
+        return await self._writer.run(fn)
+
+    async def open(self, *, migrate: bool = False) -> None:
+        if migrate:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(apply_migrations, f"sqlite:///{self.path}", "sqlite")
+        elif not os.path.exists(self.path):
+            raise FileNotFoundError(f"no CEE database at {self.path} (run `cee init` first)")
+        self._writer = Writer(self._connect)
+        self._writer.start()
+        self.config_changed()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.stop)
+            self._writer = None
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    # -- change signalling ----------------------------------------------------------------
+
+    def config_changed(self) -> bool:
+        try:
+            st = os.stat(self._stamp)
+            seen = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            seen = (0, 0)
+        if seen == self._stamp_seen:
+            return False
+        self._stamp_seen = seen
+        return True
+
+    def _bump_config(self) -> None:
+        # A fresh file (new inode) each time: visible to stat() even within one clock tick.
+        tmp = f"{self._stamp}.{os.getpid()}.{threading.get_ident()}"
+        with open(tmp, "w") as f:
+            f.write(str(time.time_ns()))
+        os.replace(tmp, self._stamp)
+
+    async def _admin_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        result = await self._write(fn)
+        self._bump_config()
+        return result
+
+    async def is_initialised(self) -> bool:
+        return bool(await self._read(lambda c: c.execute(Q.count_accounts).fetchone()[0]))
+
+    async def secret(self) -> bytes:
+        def get_or_make(conn: sqlite3.Connection) -> str:
+            row = conn.execute(Q.get_meta, ("key_secret",)).fetchone()
+            if row is not None:
+                return str(row[0])
+            value = new_secret()
+            conn.execute(Q.put_meta, ("key_secret", value))
+            return value
+
+        return bytes.fromhex(await self._write(get_or_make))
+
+    # -- accounts, users, keys ------------------------------------------------------------
+
+    async def create_account(self, name: str, primary_key: str) -> int:
+        def insert(conn: sqlite3.Connection) -> int:
+            now = utcnow()
+            try:
+                account_id = int(
+                    conn.execute(Q.insert_account, (name, primary_key, now)).fetchone()[0]
+                )
+            except sqlite3.IntegrityError:
+                raise Duplicate.entry(name, "account") from None
+            for attr, datatype in BUILTIN_ATTRIBUTES.items():
+                conn.execute(Q.insert_attribute, (account_id, attr, datatype.value, 1, now))
+            return account_id
+
+        return await self._admin_write(insert)
+
+    async def accounts(self) -> list[AccountRow]:
+        rows = await self._read(lambda c: c.execute(Q.select_accounts).fetchall())
+        return [AccountRow(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+
+    async def set_api_mode(self, account_id: int, on: bool) -> None:
+        await self._admin_write(lambda c: c.execute(Q.update_api_mode, (int(on), account_id)))
+
+    async def set_primary_key(self, account_id: int, attribute: str) -> None:
+        await self._admin_write(
+            lambda c: c.execute(Q.update_primary_key, (attribute, account_id))
+        )
+
+    async def create_user(
+        self, account_id: int, username: str, password_hash: str, is_admin: bool
+    ) -> int:
+        def insert(conn: sqlite3.Connection) -> int:
+            try:
+                row = conn.execute(
+                    Q.insert_user, (account_id, username, password_hash, int(is_admin), utcnow())
+                ).fetchone()
+            except sqlite3.IntegrityError:
+                raise Duplicate.entry(username, "username") from None
+            return int(row[0])
+
+        return await self._admin_write(insert)
+
+    async def users(self, account_id: int | None = None) -> list[UserRow]:
+        rows = await self._read(
+            lambda c: c.execute(Q.select_users, (account_id, account_id)).fetchall()
+        )
+        return [UserRow(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6]) for r in rows]
+
+    async def set_user_active(self, user_id: int, active: bool) -> None:
+        await self._admin_write(lambda c: c.execute(Q.update_user_active, (int(active), user_id)))
+
+    async def replace_key(self, user_id: int, key_hash: str, prefix: str) -> None:
+        def rotate(conn: sqlite3.Connection) -> None:
+            now = utcnow()
+            conn.execute(Q.revoke_user_keys, (now, user_id))
+            conn.execute(Q.insert_key, (user_id, key_hash, prefix, now))
+
+        await self._admin_write(rotate)
+
+    async def active_keys(self) -> list[KeyRow]:
+        rows = await self._read(lambda c: c.execute(Q.select_active_keys).fetchall())
+        return [KeyRow(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5])) for r in rows]
+
+    async def count_contacts(self, account_id: int) -> int:
+        return int(
+            await self._read(lambda c: c.execute(Q.count_contacts, (account_id,)).fetchone()[0])
+        )
+
+    # -- attributes and lists -------------------------------------------------------------
+
+    async def attributes(self, account_id: int) -> list[Attribute]:
+        rows = await self._read(lambda c: c.execute(Q.select_attributes, (account_id,)).fetchall())
+        return [Attribute(r[0], Datatype(r[1]), bool(r[2])) for r in rows]
+
+    async def all_attributes(self) -> dict[int, dict[str, Datatype]]:
+        rows = await self._read(lambda c: c.execute(Q.select_all_attributes).fetchall())
+        result: dict[int, dict[str, Datatype]] = {}
+        for account_id, name, datatype in rows:
+            result.setdefault(account_id, {})[name] = Datatype(datatype)
+        return result
+
+    async def create_attribute(self, account_id: int, name: str, datatype: Datatype) -> None:
+        def insert(conn: sqlite3.Connection) -> None:
+            row = conn.execute(
+                Q.insert_attribute, (account_id, name, datatype.value, 0, utcnow())
+            ).fetchone()
+            if row is None:
+                raise Duplicate.entry(name, "attribute")
+
+        await self._admin_write(insert)
+
+    async def create_list(self, account_id: int, name: str) -> int:
+        def insert(conn: sqlite3.Connection) -> int:
+            row = conn.execute(Q.insert_list, (account_id, name, utcnow())).fetchone()
+            if row is None:
+                raise Duplicate.entry(name, "listname")
+            return int(row[0])
+
+        return await self._admin_write(insert)
+
+    async def lists(self, account_id: int) -> list[ListRow]:
+        rows = await self._read(lambda c: c.execute(Q.select_lists, (account_id,)).fetchall())
+        return [ListRow(*r) for r in rows]
+
+    async def find_list(self, account_id: int, name: str) -> ListRow | None:
+        row = await self._read(
+            lambda c: c.execute(Q.select_list_by_name, (account_id, name)).fetchone()
+        )
+        return ListRow(*row) if row else None
+
+    # -- contacts -------------------------------------------------------------------------
+
+    async def write_contacts(
+        self,
+        ctx: WriteContext,
+        op: ContactOp,
+        records: list[ContactRecord],
+        listid: int | None,
+    ) -> list[Outcome]:
+        return await self._write(lambda c: _write_contacts(c, ctx, op, records, listid))
+
+    async def get_contact(self, account_id: int, match_key: str) -> ContactView | None:
+        def read(conn: sqlite3.Connection) -> ContactView | None:
+            row = conn.execute(Q.select_contact, (account_id, match_key)).fetchone()
+            if row is None:
+                return None
+            lists = [r[0] for r in conn.execute(Q.select_contact_lists, (row[0],))]
+            return ContactView(
+                primary_key=row[1],
+                attributes=orjson.loads(row[2]),
+                lists=lists,
+                email_blacklisted=bool(row[3]),
+                created_at=row[4],
+                updated_at=row[5],
+            )
+
+        return await self._read(read)
+
+    async def remove_from_list(self, ctx: WriteContext, match_key: str, listid: int) -> None:
+        def remove(conn: sqlite3.Connection) -> None:
+            _require_list(conn, ctx.account_id, listid)
+            row = conn.execute(Q.select_contact_for_update, (ctx.account_id, match_key)).fetchone()
+            if row is None:
+                raise NotFound(f"data: no contact '{match_key}' in this account")
+            if conn.execute(Q.delete_member, (listid, row[0])).fetchone() is None:
+                raise NotFound(f"data: contact '{match_key}' is not in list {listid}")
+            _history(conn, ctx, match_key, {"_list_left": listid}, utcnow())
+
+        await self._write(remove)
+
+    async def set_blacklisted(
+        self, ctx: WriteContext, record: ContactRecord, blacklisted: bool
+    ) -> None:
+        def apply(conn: sqlite3.Connection) -> None:
+            now = utcnow()
+            row = conn.execute(
+                Q.select_contact_for_update, (ctx.account_id, record.key)
+            ).fetchone()
+            if row is None:
+                attributes = record.stored_attributes()
+                row = conn.execute(
+                    Q.insert_contact,
+                    (ctx.account_id, record.key, record.key_display, _json(attributes), now, now),
+                ).fetchone()
+                _history(conn, ctx, record.key, creation_changes(attributes), now)
+                before = False
+            else:
+                before = bool(row[2])
+            if before != blacklisted:
+                conn.execute(Q.update_contact_blacklist, (int(blacklisted), now, row[0]))
+                _history(conn, ctx, record.key, {"_blacklisted": [before, blacklisted]}, now)
+
+        await self._write(apply)
+
+    async def empty_list(self, ctx: WriteContext, listid: int) -> int:
+        def empty(conn: sqlite3.Connection) -> int:
+            _require_list(conn, ctx.account_id, listid)
+            now = utcnow()
+            keys = [r[0] for r in conn.execute(Q.select_member_keys, (listid,))]
+            for key in keys:
+                _history(conn, ctx, key, {"_list_left": listid}, now)
+            conn.execute(Q.delete_all_members, (listid,))
+            return len(keys)
+
+        return await self._write(empty)
+
+    async def erase_contact(self, ctx: WriteContext, match_key: str) -> bool:
+        def erase(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(Q.select_contact_for_update, (ctx.account_id, match_key)).fetchone()
+            conn.execute(Q.delete_history, (ctx.account_id, match_key))
+            if row is None:
+                return False
+            conn.execute(Q.delete_contact_members, (row[0],))
+            conn.execute(Q.delete_contact, (row[0],))
+            return True
+
+        return await self._write(erase)
+
+    async def history(
+        self, account_id: int, match_key: str, since: str | None = None, until: str | None = None
+    ) -> list[HistoryEntry]:
+        rows = await self._read(
+            lambda c: c.execute(
+                Q.select_history, (account_id, match_key, since, since, until, until)
+            ).fetchall()
+        )
+        return [HistoryEntry(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
+
+    # -- the async journal ----------------------------------------------------------------
+
+    async def journal_append(self, entry: JournalEntry) -> None:
+        params = (
+            entry.requestid,
+            entry.account_id,
+            entry.user_id,
+            entry.key_prefix,
+            entry.activity,
+            _json(entry.payload),
+            utcnow(),
+        )
+        await self._write(lambda c: c.execute(Q.insert_journal, params))
+
+    async def journal_claim(
+        self, worker_id: str, limit: int, lease_seconds: float
+    ) -> list[JournalEntry]:
+        def claim(conn: sqlite3.Connection) -> list[JournalEntry]:
+            now = time.time()
+            rows = conn.execute(
+                Q.claim_journal, (worker_id, now + lease_seconds, now, limit)
+            ).fetchall()
+            return sorted(
+                (
+                    JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]))
+                    for r in rows
+                ),
+                key=lambda e: e.id,
+            )
+
+        return await self._write(claim)
+
+    async def journal_apply(
+        self,
+        entry: JournalEntry,
+        worker_id: str,
+        op: ContactOp,
+        records: list[ContactRecord | CeeError],
+        listid: int | None,
+    ) -> bool:
+        def apply(conn: sqlite3.Connection) -> bool:
+            if conn.execute(Q.check_claim, (entry.id, worker_id)).fetchone() is None:
+                return False
+            ctx = WriteContext(entry.account_id, entry.requestid, entry.key_prefix, entry.activity)
+            valid = [r for r in records if isinstance(r, ContactRecord)]
+            written: list[Outcome]
+            try:
+                written = _write_contacts(conn, ctx, op, valid, listid) if valid else []
+            except NotFound as missing_list:
+                written = [missing_list for _ in valid]
+            outcomes = iter(written)
+            merged = [r if isinstance(r, CeeError) else next(outcomes) for r in records]
+            conn.execute(
+                Q.finish_journal,
+                (result_word(merged), _json(stored_report(merged)), utcnow(), entry.id),
+            )
+            return True
+
+        return await self._write(apply)
+
+    async def journal_status(self, account_id: int, requestid: str) -> JournalStatus | None:
+        row = await self._read(
+            lambda c: c.execute(Q.select_journal_status, (account_id, requestid)).fetchone()
+        )
+        if row is None:
+            return None
+        return JournalStatus(row[0], row[1], row[2], orjson.loads(row[3]) if row[3] else None)
+
+    async def journal_depth(self) -> tuple[int, float]:
+        count, oldest = await self._read(lambda c: c.execute(Q.journal_depth).fetchone())
+        if not count:
+            return 0, 0.0
+        age = datetime.now(UTC) - datetime.fromisoformat(oldest)
+        return int(count), max(age / timedelta(seconds=1), 0.0)
+
+
+def _require_list(conn: sqlite3.Connection, account_id: int, listid: int) -> None:
+    if conn.execute(Q.list_exists, (listid, account_id)).fetchone() is None:
+        raise NotFound(f"listid: list {listid} does not exist in this account")
+
+
+def _history(
+    conn: sqlite3.Connection, ctx: WriteContext, key: str, changes: dict[str, Any], now: str
+) -> None:
+    conn.execute(
+        Q.insert_history,
+        (ctx.account_id, key, ctx.requestid, ctx.key_prefix, ctx.activity, _json(changes), now),
+    )
+
+
+def _write_contacts(
+    conn: sqlite3.Connection,
+    ctx: WriteContext,
+    op: ContactOp,
+    records: list[ContactRecord],
+    listid: int | None,
+) -> list[Outcome]:
+    if listid is not None:
+        _require_list(conn, ctx.account_id, listid)
+    now = utcnow()
+    account_id = ctx.account_id
+    outcomes: list[Outcome] = []
+    for record in records:
+        changes: dict[str, Any] | None
+        if op is ContactOp.CREATE:
+            attributes = record.stored_attributes()
+            row = conn.execute(
+                Q.insert_contact,
+                (account_id, record.key, record.key_display, _json(attributes), now, now),
+            ).fetchone()
+            if row is None:
+                outcomes.append(Duplicate.entry(record.key_display, "uniqid"))
+                continue
+            contact_id, changes = row[0], creation_changes(attributes)
+        else:
+            found = conn.execute(Q.select_contact_for_update, (account_id, record.key)).fetchone()
+            if found is None and op is ContactOp.UPDATE:
+                outcomes.append(NotFound(f"data: no contact '{record.key_display}' to update"))
+                continue
+            if found is None:
+                attributes = record.stored_attributes()
+                contact_id = conn.execute(
+                    Q.insert_contact,
+                    (account_id, record.key, record.key_display, _json(attributes), now, now),
+                ).fetchone()[0]
+                changes = creation_changes(attributes)
+            else:
+                contact_id = found[0]
+                merged, changes = merge_attributes(orjson.loads(found[1]), record.attributes)
+                if changes:
+                    conn.execute(Q.update_contact_attributes, (_json(merged), now, contact_id))
+        if listid is not None and conn.execute(
+            Q.insert_member, (listid, contact_id, now)
+        ).fetchone():
+            changes = {**changes, "_list_joined": listid}
+        if changes:
+            _history(conn, ctx, record.key, changes, now)
+        outcomes.append(None)
+    return outcomes

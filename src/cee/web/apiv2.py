@@ -1,0 +1,129 @@
+"""`/apiv2`: parse query and body, authenticate, dispatch on (type, activity), answer JSON.
+
+A plain ASGI callable rather than a framework route: this is the hot path, and per-request
+framework machinery (routing, request objects, model validation) costs more than the rest of
+the work. Every answer carries a fresh requestid, in the body and in `X-Request-Id`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import orjson
+
+from cee.domain.errors import BadParameter, CeeError, RateLimited, TooLarge
+from cee.engine import Engine
+from cee.web import attributes, contacts, lists
+from cee.web.call import ApiCall, Handler
+from cee.web.errors import error_body, error_code, internal_error_body
+from cee.web.params import parse_body, parse_urlencoded
+
+log = logging.getLogger(__name__)
+
+# (type, activity) -> handler; both matched lower-case (an old client sends `Add`).
+ROUTES: dict[tuple[str, str], Handler] = {
+    ("contact", "addsync"): contacts.addsync,
+    ("lists", "create"): lists.create,
+    ("lists", "getalllist"): lists.getalllist,
+    ("attributes", "create"): attributes.create,
+    ("attributes", "getall"): attributes.getall,
+}
+TYPES = sorted({t for t, _ in ROUTES})
+
+Scope = dict[str, Any]
+
+
+async def read_body(scope: Scope, receive: Any, limit: int) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                raise BadParameter("Content-Length: not a number") from None
+            if declared > limit:
+                raise TooLarge(f"body: {declared} bytes; the limit is {limit}")
+            break
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"body: over the limit of {limit} bytes")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _header(scope: Scope, wanted: bytes) -> bytes:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return bytes(value)
+    return b""
+
+
+def _word(params: dict[str, Any], name: str, choices: list[str]) -> str:
+    value = params.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise BadParameter(f"{name}: missing (one of {', '.join(choices)})")
+    return value.strip().lower()
+
+
+async def send_json(
+    send: Any, status: int, body: dict[str, Any], requestid: str, extra: list[Any] | None = None
+) -> None:
+    payload = orjson.dumps(body)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"x-request-id", requestid.encode()),
+    ]
+    if extra:
+        headers.extend(extra)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def handle(engine: Engine, scope: Scope, receive: Any, send: Any) -> None:
+    requestid = os.urandom(16).hex()
+    extra: list[Any] = []
+    try:
+        status, body = await _answer(engine, scope, receive, requestid)
+    except CeeError as exc:
+        status, body = error_code(exc), error_body(exc, requestid)
+        if isinstance(exc, RateLimited):
+            extra.append((b"retry-after", str(exc.retry_after).encode()))
+    except Exception:
+        log.exception("requestid %s: internal error", requestid)
+        status, body = 500, internal_error_body(requestid)
+    await send_json(send, status, body, requestid, extra)
+
+
+async def _answer(engine: Engine, scope: Scope, receive: Any, requestid: str) -> Any:
+    if scope["method"] not in ("GET", "POST"):
+        raise BadParameter(f"method: {scope['method']} is not supported; use POST or GET")
+    params = parse_urlencoded(scope["query_string"])
+    body = await read_body(scope, receive, engine.settings.max_body_bytes)
+    if body:
+        params.update(parse_body(_header(scope, b"content-type"), body))
+    await engine.catalog.ensure_fresh()
+    apikey = params.get("apikey")
+    principal = engine.catalog.authenticate(apikey if isinstance(apikey, str) else None)
+    kind = _word(params, "type", TYPES)
+    activities = sorted(a for t, a in ROUTES if t == kind)
+    if not activities:
+        raise BadParameter(f"type: '{kind}' is not one of {', '.join(TYPES)}")
+    activity = _word(params, "activity", activities)
+    handler = ROUTES.get((kind, activity))
+    if handler is None:
+        raise BadParameter(
+            f"activity: '{activity}' is not an activity of type {kind} "
+            f"(one of {', '.join(activities)})"
+        )
+    return await handler(ApiCall(params, principal, requestid, activity, engine))

@@ -1,0 +1,75 @@
+"""The ASGI application: `/apiv2` on its lean path, everything else through Starlette."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from cee import __version__
+from cee.engine import BackgroundJob, Engine
+from cee.web import apiv2
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+async def not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"status": "error", "error_code": 404, "details": f"no such path: {request.url.path}"},
+        status_code=404,
+    )
+
+
+class CeeApp:
+    def __init__(self, engine: Engine, background: list[BackgroundJob] | None = None) -> None:
+        self.engine = engine
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            await engine.start(background)
+            try:
+                yield
+            finally:
+                await engine.stop()
+
+        self.other = Starlette(
+            routes=[Route("/health", health)],
+            exception_handlers={404: not_found},
+            lifespan=lifespan,
+        )
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] in ("/apiv2", "/apiv2/"):
+            await apiv2.handle(self.engine, scope, receive, send)
+        else:
+            await self.other(scope, receive, send)
+
+
+async def ceiling(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The HTTP ceiling for `make bench`: read the body, answer a constant JSON. No work."""
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    payload = b'{"requestid":"00000000000000000000000000000000","result":"Success"}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"x-request-id", b"00000000000000000000000000000000"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

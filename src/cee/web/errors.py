@@ -1,0 +1,77 @@
+"""The one table from domain errors to the Netcore error envelope (CONTRACT.md section 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cee.domain.errors import (
+    BadParameter,
+    CeeError,
+    Duplicate,
+    Forbidden,
+    InvalidContact,
+    InvalidKey,
+    NotFound,
+    RateLimited,
+    TooLarge,
+)
+from cee.domain.outcomes import Outcome
+
+# error_code = HTTP status; the seed's duplicate is a 302 with no Location header.
+ERROR_CODES: dict[str, int] = {
+    Duplicate.name: 302,
+    BadParameter.name: 400,
+    InvalidKey.name: 401,
+    Forbidden.name: 403,
+    NotFound.name: 404,
+    TooLarge.name: 413,
+    InvalidContact.name: 422,
+    RateLimited.name: 429,
+}
+INTERNAL = 500
+
+
+def error_code(exc: CeeError) -> int:
+    return ERROR_CODES.get(exc.name, INTERNAL)
+
+
+def error_body(exc: CeeError, requestid: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": "error", "error_code": error_code(exc)}
+    if isinstance(exc, InvalidKey):
+        body["result"] = "Invalid API key"  # the documented field, kept for old clients
+    body["details"] = exc.details
+    body["requestid"] = requestid
+    return body
+
+
+def internal_error_body(requestid: str) -> dict[str, Any]:
+    return {
+        "status": "error",
+        "error_code": INTERNAL,
+        "details": f"internal error; quote requestid {requestid} to the operator",
+        "requestid": requestid,
+    }
+
+
+def record_entry(index: int, outcome: Outcome) -> dict[str, Any]:
+    """One element of `records` in a multi-contact answer."""
+    if outcome is None:
+        return {"index": index, "result": "Success"}
+    return {
+        "index": index,
+        "status": "error",
+        "error_code": error_code(outcome),
+        "details": outcome.details,
+    }
+
+
+def wire_record(stored: dict[str, Any]) -> dict[str, Any]:
+    """A journal report entry (domain error names) in the wire shape (error codes)."""
+    if "error" not in stored:
+        return {"index": stored["index"], "result": "Success"}
+    return {
+        "index": stored["index"],
+        "status": "error",
+        "error_code": ERROR_CODES.get(stored["error"], INTERNAL),
+        "details": stored["details"],
+    }

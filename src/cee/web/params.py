@@ -1,0 +1,123 @@
+"""Request parameters from the query string and the body, the way Netcore's clients send them.
+
+Every name may come in the query or the body; the body wins. Bodies are url-encoded (the
+documented form), multipart, JSON (ext), or url-encoded with no or a wrong Content-Type. Text is
+strict UTF-8: a parameter with bytes that are not UTF-8 is refused by name, never decoded into
+replacement characters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from cee.domain.errors import BadParameter
+
+Params = dict[str, Any]
+
+
+def _strict(name: str, value: str) -> str:
+    """Refuse a value whose bytes were not UTF-8 (surrogateescape left them as surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "replace").decode("utf-8")
+        raise BadParameter(f"{shown}: not valid UTF-8") from None
+    return value
+
+
+def parse_urlencoded(raw: bytes | str) -> Params:
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="surrogateescape")
+    params: Params = {}
+    for name, value in pairs:
+        name = _strict("parameter name", name)
+        params[name] = _strict(name, value)
+    return params
+
+
+def _parse_multipart(body: bytes, boundary: bytes) -> Params:
+    fields: list[tuple[bytes, bytearray]] = []
+    headers: dict[bytes, bytes] = {}
+    header_field = bytearray()
+    header_value = bytearray()
+
+    def on_part_begin() -> None:
+        headers.clear()
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header_field.extend(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header_value.extend(data[start:end])
+
+    def on_header_end() -> None:
+        headers[bytes(header_field).lower()] = bytes(header_value)
+        header_field.clear()
+        header_value.clear()
+
+    def on_headers_finished() -> None:
+        _, options = parse_options_header(headers.get(b"content-disposition", b""))
+        fields.append((options.get(b"name", b""), bytearray()))
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        fields[-1][1].extend(data[start:end])
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+        },
+    )
+    try:
+        parser.write(body)
+        parser.finalize()
+    except MultipartParseError as exc:
+        raise BadParameter(f"body: malformed multipart form ({exc})") from None
+    params: Params = {}
+    for raw_name, raw_value in fields:
+        name = _decode("parameter name", bytes(raw_name))
+        params[name] = _decode(name, bytes(raw_value))
+    return params
+
+
+def _decode(name: str, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        shown = name if name != "parameter name" else name
+        raise BadParameter(f"{shown}: not valid UTF-8") from None
+
+
+def _parse_json(body: bytes) -> Params:
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadParameter(f"body: not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise BadParameter("body: a JSON body must be an object of parameters")
+    return value
+
+
+def parse_body(content_type: bytes, body: bytes) -> Params:
+    if not body:
+        return {}
+    mime, options = parse_options_header(content_type)
+    if mime == b"multipart/form-data":
+        boundary = options.get(b"boundary")
+        if not boundary:
+            raise BadParameter("body: multipart form without a boundary")
+        return _parse_multipart(body, boundary)
+    if mime == b"application/json" or (not mime and body[:1] in (b"{",)):
+        return _parse_json(body)
+    # application/x-www-form-urlencoded, and what real clients send with no or a wrong type.
+    return parse_urlencoded(body)
