@@ -49,9 +49,7 @@ def settings_from(data_dir: str, database: str | None, **extra: Any) -> Settings
     return Settings.load(data_dir=data_dir, database=database or None, **extra)
 
 
-def with_store(
-    run: Callable[..., Awaitable[T]], settings: Settings, *, migrate: bool = False
-) -> T:
+def with_store(run: Callable[..., Awaitable[T]], settings: Settings, *, migrate: bool = False) -> T:
     """Open the store, run `run(store)`, close it; domain errors become a clean exit 1."""
 
     async def main() -> T:
@@ -87,8 +85,10 @@ def print_credentials(creds: bootstrap.Credentials, as_json: bool, database: str
     if as_json:
         click.echo(json.dumps({**creds.as_dict(), "database": database}))
         return
-    click.echo(f"account:        {creds.account_name} (id {creds.account_id}), "
-               f"primary key {creds.primary_key}, API Mode on")
+    click.echo(
+        f"account:        {creds.account_name} (id {creds.account_id}), "
+        f"primary key {creds.primary_key}, API Mode on"
+    )
     click.echo(f"admin user:     {creds.admin_user}")
     click.echo(f"admin password: {creds.admin_password}")
     click.echo(f"API key:        {creds.api_key}")
@@ -99,7 +99,9 @@ def print_credentials(creds: bootstrap.Credentials, as_json: bool, database: str
 @click.version_option(package_name="cee")
 def main() -> None:
     """CEE: a self-hosted contact engine that speaks Netcore CE's /apiv2 contact API."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
 
 
 # -- first start and serving ------------------------------------------------------------------
@@ -168,8 +170,8 @@ def serve(
     click.echo("Try:")
     click.echo(
         f"  curl -s -X POST 'http://{host}:{port}/apiv2?type=contact&activity=addsync"
-        f"&apikey={key}' --data-urlencode 'data={{\"EMAIL\":\"mike@example.com\","
-        f"\"FIRST_NAME\":\"Mike\"}}'"
+        f'&apikey={key}\' --data-urlencode \'data={{"EMAIL":"mike@example.com",'
+        f'"FIRST_NAME":"Mike"}}\''
     )
     sys.stdout.flush()
     run_server(settings, ceiling=ceiling)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from cee.catalog import Catalog
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # Background jobs (the async worker, listeners) register here so that `cee serve` runs them
 # alongside the API and stops them cleanly.
-BackgroundJob = Callable[["Engine"], Awaitable[Any]]
+BackgroundJob = Callable[["Engine"], Coroutine[Any, Any, Any]]
 
 
 class Engine:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +24,7 @@ from email_validator import EmailNotValidError, validate_email
 from cee.domain.errors import BadParameter
 
 
-class Datatype(str, Enum):
+class Datatype(StrEnum):
     TEXTLINE = "textline"
     LONGTEXT = "longtext"
     INTEGER = "integer"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from cee.domain.attributes import Attribute, Datatype
@@ -19,7 +19,7 @@ from cee.domain.errors import CeeError
 from cee.domain.outcomes import Outcome as Outcome
 
 
-class ContactOp(str, Enum):
+class ContactOp(StrEnum):
     """How a contact write treats an existing contact."""
 
     CREATE = "create"  # addsync: an existing primary key is a Duplicate (302)

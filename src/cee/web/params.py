@@ -94,8 +94,7 @@ def _decode(name: str, raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        shown = name if name != "parameter name" else name
-        raise BadParameter(f"{shown}: not valid UTF-8") from None
+        raise BadParameter(f"{name}: not valid UTF-8") from None
 
 
 def _parse_json(body: bytes) -> Params:

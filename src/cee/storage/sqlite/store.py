@@ -174,9 +174,7 @@ class SqliteStore(Store):
         await self._admin_write(lambda c: c.execute(Q.update_api_mode, (int(on), account_id)))
 
     async def set_primary_key(self, account_id: int, attribute: str) -> None:
-        await self._admin_write(
-            lambda c: c.execute(Q.update_primary_key, (attribute, account_id))
-        )
+        await self._admin_write(lambda c: c.execute(Q.update_primary_key, (attribute, account_id)))
 
     async def create_user(
         self, account_id: int, username: str, password_hash: str, is_admin: bool
@@ -305,9 +303,7 @@ class SqliteStore(Store):
     ) -> None:
         def apply(conn: sqlite3.Connection) -> None:
             now = utcnow()
-            row = conn.execute(
-                Q.select_contact_for_update, (ctx.account_id, record.key)
-            ).fetchone()
+            row = conn.execute(Q.select_contact_for_update, (ctx.account_id, record.key)).fetchone()
             if row is None:
                 attributes = record.stored_attributes()
                 row = conn.execute(
@@ -489,9 +485,10 @@ def _write_contacts(
                 merged, changes = merge_attributes(orjson.loads(found[1]), record.attributes)
                 if changes:
                     conn.execute(Q.update_contact_attributes, (_json(merged), now, contact_id))
-        if listid is not None and conn.execute(
-            Q.insert_member, (listid, contact_id, now)
-        ).fetchone():
+        if (
+            listid is not None
+            and conn.execute(Q.insert_member, (listid, contact_id, now)).fetchone()
+        ):
             changes = {**changes, "_list_joined": listid}
         if changes:
             _history(conn, ctx, record.key, changes, now)

@@ -10,6 +10,7 @@ a lone request should not wait at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -125,10 +126,9 @@ class Writer:
             by_loop.setdefault(item[0].get_loop(), []).append(item)
         for loop, items in by_loop.items():
             # One wake-up per event loop per commit, not one per caller.
-            try:
+            # RuntimeError: the loop closed while we committed, so nobody is waiting.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, items)
-            except RuntimeError:  # the loop closed while we committed: nobody is waiting
-                pass
 
 
 def _settle(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
