@@ -41,6 +41,11 @@ class Catalog:
         """Rebuild if anything changed since the last look (a stat() or a flag: cheap)."""
         if self.store.config_changed():
             await self.refresh()
+        elif self._lock.locked():
+            # Another caller (a request, the worker) took the change signal and is rebuilding
+            # right now: wait for it, or this request would run on the catalog it replaces.
+            async with self._lock:
+                pass
 
     def authenticate(self, apikey: str | None) -> Principal:
         if not apikey:

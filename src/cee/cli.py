@@ -53,7 +53,7 @@ def with_store(run: Callable[..., Awaitable[T]], settings: Settings, *, migrate:
     """Open the store, run `run(store)`, close it; domain errors become a clean exit 1."""
 
     async def main() -> T:
-        store = open_store(settings.database_url())
+        store = open_store(settings.database_url(), settings)
         await store.open(migrate=migrate)
         try:
             return await run(store)
@@ -175,6 +175,34 @@ def serve(
     )
     sys.stdout.flush()
     run_server(settings, ceiling=ceiling)
+
+
+@main.command()
+@database_options
+def worker(data_dir: str, database: str | None) -> None:
+    """Apply journaled async requests (beside `cee serve --no-worker`, or on other hosts)."""
+    from cee.ingest.worker import run_standalone
+
+    logging.getLogger("cee").setLevel(logging.INFO)
+    settings = settings_from(data_dir, database)
+    try:
+        asyncio.run(run_standalone(settings))
+    except (FileNotFoundError, RuntimeError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@admin_command
+async def status_command(store: Store, as_json: bool) -> None:
+    """Show the async journal: requests not yet applied and the age of the oldest."""
+    depth, age = await store.journal_depth()
+    if as_json:
+        click.echo(json.dumps({"journal_depth": depth, "oldest_age_seconds": round(age, 3)}))
+    else:
+        click.echo(f"journal depth:  {depth} requests not yet applied")
+        click.echo(f"oldest waiting: {age:.1f}s")
 
 
 # -- administration ---------------------------------------------------------------------------

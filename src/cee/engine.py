@@ -10,6 +10,7 @@ from typing import Any
 
 from cee.catalog import Catalog
 from cee.domain import attributes
+from cee.ingest.journal import JournalGate
 from cee.settings import Settings
 from cee.storage import Store, open_store
 
@@ -23,8 +24,9 @@ BackgroundJob = Callable[["Engine"], Coroutine[Any, Any, Any]]
 class Engine:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self.store = store or open_store(settings.database_url())
+        self.store = store or open_store(settings.database_url(), settings)
         self.catalog = Catalog(self.store)
+        self.journal = JournalGate(settings.journal_max_depth)
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self, background: list[BackgroundJob] | None = None) -> None:

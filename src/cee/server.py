@@ -12,7 +12,14 @@ from cee.web.app import CeeApp, ceiling
 
 
 def background_jobs(settings: Settings) -> list[BackgroundJob]:
-    return []
+    """What `cee serve` runs beside the API: the journal-depth watch, and the worker if on."""
+    from cee.ingest.journal import watch_depth
+    from cee.ingest.worker import worker_job
+
+    jobs: list[BackgroundJob] = [watch_depth]
+    if settings.worker:
+        jobs.append(worker_job)
+    return jobs
 
 
 def run_server(settings: Settings, *, ceiling: bool = False) -> None:

@@ -69,6 +69,14 @@ SETTINGS: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "pool_size",
+        10,
+        "CEE_POOL_SIZE",
+        "PostgreSQL: most connections one process opens (writers, reads, worker claims); "
+        "plus one for LISTEN in a serving process.",
+        int,
+    ),
+    Setting(
         "claim_seconds",
         30.0,
         "CEE_CLAIM_SECONDS",

@@ -88,6 +88,9 @@ def _text(value: Any, limit: int) -> str:
     text = value if isinstance(value, str) else _number_text(value)
     if len(text) > limit:
         raise ValueRejected(f"expected text of at most {limit} characters, got {len(text)}")
+    if "\x00" in text:
+        # PostgreSQL text and jsonb cannot hold NUL: refuse it on both backends alike.
+        raise ValueRejected("expected text without NUL (\\u0000) characters")
     return text
 
 
@@ -154,7 +157,9 @@ def _url(value: Any) -> str:
         host = parts.hostname
     except ValueError:
         raise ValueRejected(f"expected an http(s) URL, got '{_clip(value)}'") from None
-    if parts.scheme not in ("http", "https") or not host or len(text) > URL_MAX or " " in text:
+    # Spaces and control characters (NUL, tabs, newlines) never belong in a URL.
+    unprintable = " " in text or not text.isprintable()
+    if parts.scheme not in ("http", "https") or not host or len(text) > URL_MAX or unprintable:
         raise ValueRejected(f"expected an http(s) URL, got '{_clip(value)}'")
     return text
 

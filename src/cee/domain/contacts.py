@@ -107,6 +107,12 @@ def _kind(value: Any) -> str:
         return "an array"
     if value is None:
         return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
     return f"a {type(value).__name__}"
 
 

@@ -15,7 +15,7 @@ import orjson
 
 from cee.domain.errors import BadParameter, CeeError, RateLimited, TooLarge
 from cee.engine import Engine
-from cee.web import attributes, contacts, lists
+from cee.web import attributes, contacts, lists, privacy, requests
 from cee.web.call import ApiCall, Handler
 from cee.web.errors import error_body, error_code, internal_error_body
 from cee.web.params import parse_body, parse_urlencoded
@@ -25,8 +25,18 @@ log = logging.getLogger(__name__)
 # (type, activity) -> handler; both matched lower-case (an old client sends `Add`).
 ROUTES: dict[tuple[str, str], Handler] = {
     ("contact", "addsync"): contacts.addsync,
+    ("contact", "add"): contacts.add,
+    ("contact", "update"): contacts.update,
+    ("contact", "delete"): contacts.delete,
+    ("contact", "view"): contacts.view,
+    ("contact", "blacklist"): contacts.blacklist,
+    ("contact", "unblacklist"): contacts.unblacklist,
     ("lists", "create"): lists.create,
     ("lists", "getalllist"): lists.getalllist,
+    ("lists", "emptylist"): lists.emptylist,
+    ("request", "status"): requests.status,
+    ("erasure_user_data", "request_erasure_data"): privacy.request_erasure_data,
+    ("export_data", "get_user_summary_data"): privacy.get_user_summary_data,
     ("attributes", "create"): attributes.create,
     ("attributes", "getall"): attributes.getall,
 }
@@ -70,7 +80,9 @@ def _header(scope: Scope, wanted: bytes) -> bytes:
 
 def _word(params: dict[str, Any], name: str, choices: list[str]) -> str:
     value = params.get(name)
-    if not isinstance(value, str) or not value.strip():
+    if value is not None and not isinstance(value, str):
+        raise BadParameter(f"{name}: expected text (one of {', '.join(choices)})")
+    if not value or not value.strip():
         raise BadParameter(f"{name}: missing (one of {', '.join(choices)})")
     return value.strip().lower()
 

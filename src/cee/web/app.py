@@ -27,6 +27,15 @@ async def not_found(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    # JSON like every other answer (Starlette's default is text/plain).
+    return JSONResponse(
+        {"status": "error", "error_code": 405, "details": f"method: {request.method} not allowed"},
+        status_code=405,
+        headers=getattr(exc, "headers", None),
+    )
+
+
 class CeeApp:
     def __init__(self, engine: Engine, background: list[BackgroundJob] | None = None) -> None:
         self.engine = engine
@@ -41,7 +50,7 @@ class CeeApp:
 
         self.other = Starlette(
             routes=[Route("/health", health)],
-            exception_handlers={404: not_found},
+            exception_handlers={404: not_found, 405: method_not_allowed},
             lifespan=lifespan,
         )
 

@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cee.domain.errors import BadParameter, NotFound
+from cee.domain.errors import BadParameter
 from cee.domain.keys import Principal
+from cee.domain.parameters import parse_listid
 from cee.engine import Engine
 from cee.storage.base import WriteContext
 
@@ -43,24 +44,13 @@ class ApiCall:
         text = str(value).strip()
         if len(text) > limit:
             raise BadParameter(f"{name}: longer than {limit} characters")
+        if "\x00" in text:
+            raise BadParameter(f"{name}: contains a NUL character")
         return text
 
     def listid(self, *, required: bool = False) -> int | None:
         """`listid` as an integer; absent or empty is None (or BadParameter if required)."""
-        value = self.params.get("listid")
-        if value is None or value == "":
-            if required:
-                raise BadParameter("listid: missing (the list to act on)")
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise BadParameter("listid: expected an integer")
-        text = str(value).strip()
-        if not text.isascii() or not text.lstrip("-").isdigit():
-            raise BadParameter(f"listid: expected an integer, got '{text[:32]}'")
-        number = int(text)
-        if not 0 < number < 2**63:
-            raise NotFound(f"listid: list {number} does not exist in this account")
-        return number
+        return parse_listid(self.params.get("listid"), required=required)
 
 
 Handler = Callable[[ApiCall], Awaitable[Answer]]

@@ -4,52 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from cee.domain.contacts import ContactRecord, normalise_contact
-from cee.domain.errors import BadParameter, CeeError, InvalidContact, TooLarge
+from cee.domain.contacts import ContactRecord, normalise_contact, primary_key_value
+from cee.domain.errors import CeeError, NotFound
 from cee.domain.outcomes import Outcome, result_word
-from cee.storage.base import ContactOp
+from cee.domain.parameters import parse_data, parse_key_data
+from cee.domain.parameters import validate_all as validate_records
+from cee.storage.base import ContactOp, JournalEntry
 from cee.web.call import Answer, ApiCall
 from cee.web.errors import record_entry
 
 
-def parse_data(params: dict[str, Any], max_records: int) -> tuple[list[Any], bool]:
-    """`data` as a list of raw contacts, and whether it was a single object."""
-    raw = params.get("data")
-    if raw is None:
-        raise BadParameter("data: missing (a JSON object of contact attributes)")
-    value: Any = raw
-    if isinstance(raw, str):
-        if not raw.strip():
-            raise BadParameter("data: empty (a JSON object of contact attributes)")
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadParameter(f"data: not valid JSON ({exc})") from None
-    if isinstance(value, dict):
-        return [value], True
-    if isinstance(value, list):
-        if not value:
-            raise BadParameter("data: an empty array holds no contact")
-        if len(value) > max_records:
-            raise TooLarge(
-                f"data: {len(value)} contacts in one request; the limit is {max_records}"
-            )
-        return value, False
-    kind = "a string" if isinstance(value, str) else f"{orjson.dumps(value).decode()[:32]}"
-    raise BadParameter(f"data: expected a JSON object or an array of objects, got {kind}")
-
-
 def validate_all(raw: list[Any], call: ApiCall) -> list[ContactRecord | CeeError]:
-    schema = call.engine.catalog.schema(call.account_id)
-    checked: list[ContactRecord | CeeError] = []
-    for item in raw:
-        try:
-            checked.append(normalise_contact(item, schema))
-        except InvalidContact as exc:
-            checked.append(exc)
-    return checked
+    return validate_records(raw, call.engine.catalog.schema(call.account_id))
 
 
 async def write(call: ApiCall, op: ContactOp) -> Answer:
@@ -76,3 +42,82 @@ async def write(call: ApiCall, op: ContactOp) -> Answer:
 
 async def addsync(call: ApiCall) -> Answer:
     return await write(call, ContactOp.CREATE)
+
+
+# Parameters the journal keeps of an async request: everything but what chose the handler and
+# the key itself (a secret, never stored in clear).
+_NOT_JOURNALED = frozenset({"apikey", "type", "activity"})
+
+
+async def add(call: ApiCall) -> Answer:
+    """Async upsert: journal the request durably and answer; the worker applies it later."""
+    gate = call.engine.journal
+    gate.admit()
+    payload = {k: v for k, v in call.params.items() if k not in _NOT_JOURNALED}
+    await call.engine.store.journal_append(journal_entry(call, "add", payload))
+    gate.appended()
+    return 200, {"requestid": call.requestid, "result": "Success"}
+
+
+def journal_entry(call: ApiCall, activity: str, payload: dict[str, Any]) -> JournalEntry:
+    p = call.principal
+    return JournalEntry(0, call.requestid, p.account_id, p.user_id, p.key_prefix, activity, payload)
+
+
+async def update(call: ApiCall) -> Answer:
+    return await write(call, ContactOp.UPDATE)
+
+
+def contact_key(call: ApiCall) -> tuple[str, str]:
+    """(match key, value as given) of the contact `data` names, bare or as a JSON object."""
+    schema = call.engine.catalog.schema(call.account_id)
+    return primary_key_value(parse_key_data(call.params), schema)
+
+
+async def delete(call: ApiCall) -> Answer:
+    """Remove the contact from list `listid`; the contact itself stays."""
+    listid = call.listid(required=True)
+    assert listid is not None
+    key, _ = contact_key(call)
+    await call.engine.store.remove_from_list(call.context(), key, listid)
+    return 200, {"requestid": call.requestid, "result": "Success"}
+
+
+async def view(call: ApiCall) -> Answer:
+    key, display = contact_key(call)
+    found = await call.engine.store.get_contact(call.account_id, key)
+    if found is None:
+        raise NotFound(f"data: no contact '{display}' in this account")
+    return 200, {
+        "status": "success",
+        "result": {
+            "primary_key": found.primary_key,
+            "attributes": found.attributes,
+            "lists": found.lists,
+            "blacklisted": {"email": found.email_blacklisted},
+            "created_at": found.created_at,
+            "updated_at": found.updated_at,
+        },
+        "requestid": call.requestid,
+    }
+
+
+async def blacklist(call: ApiCall) -> Answer:
+    """Block the email channel; an unknown contact is created with just its primary key."""
+    key, display = contact_key(call)
+    pk = call.engine.catalog.schema(call.account_id).primary_key
+    record = ContactRecord(key=key, key_display=display, attributes={pk: display})
+    await call.engine.store.set_blacklisted(call.context(), record, True)
+    return 200, {"requestid": call.requestid, "result": "Success"}
+
+
+async def unblacklist(call: ApiCall) -> Answer:
+    """Unblock the email channel; an unknown contact is a 404 (nothing to unblock)."""
+    key, display = contact_key(call)
+    store = call.engine.store
+    if await store.get_contact(call.account_id, key) is None:
+        raise NotFound(f"data: no contact '{display}' in this account")
+    pk = call.engine.catalog.schema(call.account_id).primary_key
+    record = ContactRecord(key=key, key_display=display, attributes={pk: display})
+    await store.set_blacklisted(call.context(), record, False)
+    return 200, {"requestid": call.requestid, "result": "Success"}

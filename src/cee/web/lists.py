@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from cee.domain.errors import NotFound
+from cee.domain.parameters import parse_flag
 from cee.web.call import Answer, ApiCall
+from cee.web.contacts import journal_entry
 
 
 async def create(call: ApiCall) -> Answer:
@@ -22,5 +25,27 @@ async def getalllist(call: ApiCall) -> Answer:
         "status": "success",
         "details": f"{len(rows)} lists",
         "result": [{"listid": r.id, "listname": r.name, "count": r.members} for r in rows],
+        "requestid": call.requestid,
+    }
+
+
+async def emptylist(call: ApiCall) -> Answer:
+    """Remove every member of `listname`; with `async=1` answer at once, work via the journal."""
+    name = call.text("listname")
+    store = call.engine.store
+    found = await store.find_list(call.account_id, name)
+    if found is None:
+        raise NotFound(f"listname: no list '{name}' in this account")
+    if parse_flag(call.params.get("async")):
+        # Journaled, not a bare task: accepted work must survive a crash right after the answer.
+        call.engine.journal.admit()
+        payload = {"listid": found.id, "listname": name}
+        await store.journal_append(journal_entry(call, "emptylist", payload))
+        call.engine.journal.appended()
+    else:
+        await store.empty_list(call.context(), found.id)
+    return 200, {
+        "status": "success",
+        "details": f"List name {name} emptied successfully",
         "requestid": call.requestid,
     }

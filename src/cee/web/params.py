@@ -31,7 +31,9 @@ def _strict(name: str, value: str) -> str:
 
 
 def parse_urlencoded(raw: bytes | str) -> Params:
-    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    # Raw (unescaped) non-ASCII bytes are UTF-8 too: decoding them as Latin-1 would store
+    # "José" as mojibake. Invalid bytes become surrogates, which _strict refuses by name.
+    text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
     pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="surrogateescape")
     params: Params = {}
     for name, value in pairs:

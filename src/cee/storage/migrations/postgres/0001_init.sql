@@ -1,4 +1,7 @@
 -- The whole schema of the first release.
+-- JSON documents (attributes, history changes, journal payloads and reports) are `json`, not
+-- `jsonb`: they are written and read whole, never queried inside, and `json` keeps the text
+-- exactly as SQLite does (key order, and a \u0000 escape, which jsonb refuses).
 
 CREATE TABLE meta (
     name TEXT PRIMARY KEY,
@@ -54,7 +57,7 @@ CREATE TABLE contacts (
     account_id BIGINT NOT NULL REFERENCES accounts(id),
     match_key TEXT NOT NULL,
     key_display TEXT NOT NULL,
-    attributes JSONB NOT NULL,
+    attributes JSON NOT NULL,
     email_blacklisted BOOLEAN NOT NULL DEFAULT FALSE,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -77,7 +80,7 @@ CREATE TABLE contact_history (
     requestid TEXT NOT NULL,
     key_prefix TEXT NOT NULL,
     activity TEXT NOT NULL,
-    changes JSONB NOT NULL,
+    changes JSON NOT NULL,
     at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
@@ -90,14 +93,42 @@ CREATE TABLE journal (
     user_id BIGINT NOT NULL,
     key_prefix TEXT NOT NULL,
     activity TEXT NOT NULL,
-    payload JSONB NOT NULL,
+    payload JSON NOT NULL,
     state TEXT NOT NULL DEFAULT 'queued',
     claimed_by TEXT,
     claimed_until TIMESTAMPTZ,
     result TEXT,
-    records JSONB,
+    records JSON,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     finished_at TIMESTAMPTZ
 );
 
 CREATE INDEX journal_by_state ON journal (state, id);
+
+-- What workers claim from: small however long the done history grows.
+CREATE INDEX journal_pending ON journal (id) WHERE state <> 'done';
+
+-- Configuration changes reach every node: any write to the tables the in-memory catalog is
+-- built from (keys, users, accounts and API Mode, attributes, lists) bumps a version in meta
+-- and NOTIFYs cee_config, in the writer's own transaction, whichever tool made the change
+-- (cee, the panel, or psql). Nodes LISTEN, and poll the version as a fallback.
+INSERT INTO meta (name, value) VALUES ('config_version', '0');
+
+CREATE FUNCTION cee_config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE meta SET value = (value::bigint + 1)::text WHERE name = 'config_version';
+    PERFORM pg_notify('cee_config', TG_TABLE_NAME);
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER accounts_config AFTER INSERT OR UPDATE OR DELETE ON accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION cee_config_changed();
+CREATE TRIGGER users_config AFTER INSERT OR UPDATE OR DELETE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION cee_config_changed();
+CREATE TRIGGER api_keys_config AFTER INSERT OR UPDATE OR DELETE ON api_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION cee_config_changed();
+CREATE TRIGGER attributes_config AFTER INSERT OR UPDATE OR DELETE ON attributes
+    FOR EACH STATEMENT EXECUTE FUNCTION cee_config_changed();
+CREATE TRIGGER lists_config AFTER INSERT OR UPDATE OR DELETE ON lists
+    FOR EACH STATEMENT EXECUTE FUNCTION cee_config_changed();

@@ -27,3 +27,12 @@ DELETE FROM list_members WHERE contact_id = ?;
 
 -- name: delete-contact!
 DELETE FROM contacts WHERE id = ?;
+
+-- name: max-contact-id
+-- Taken before a batched insert: the rows it creates are those with a greater id.
+SELECT coalesce(max(id), 0) FROM contacts;
+
+-- name: select-contacts-created-after
+-- One row (a JSON array of [id, account_id, match_key]) rather than a row per contact: the
+-- writer thread re-takes the GIL for every row it steps through.
+SELECT json_group_array(json_array(id, account_id, match_key)) FROM contacts WHERE id > ?;

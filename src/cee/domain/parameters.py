@@ -1,0 +1,104 @@
+"""The request parameters every contact write path reads: `data` and `listid`.
+
+Shared by the sync activities (which read them while the caller waits) and the async worker
+(which reads them from the journal later), so that `add` judges a record exactly as `addsync`
+does. Pure: no HTTP, no SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from cee.domain.contacts import ContactRecord, Schema, normalise_contact
+from cee.domain.errors import BadParameter, CeeError, InvalidContact, NotFound, TooLarge
+
+
+def parse_data(params: dict[str, Any], max_records: int) -> tuple[list[Any], bool]:
+    """`data` as a list of raw contacts, and whether it was a single object."""
+    raw = params.get("data")
+    if raw is None:
+        raise BadParameter("data: missing (a JSON object of contact attributes)")
+    value: Any = raw
+    if isinstance(raw, str):
+        if not raw.strip():
+            raise BadParameter("data: empty (a JSON object of contact attributes)")
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise BadParameter(f"data: not valid JSON ({exc})") from None
+    if isinstance(value, dict):
+        return [value], True
+    if isinstance(value, list):
+        if not value:
+            raise BadParameter("data: an empty array holds no contact")
+        if len(value) > max_records:
+            raise TooLarge(
+                f"data: {len(value)} contacts in one request; the limit is {max_records}"
+            )
+        return value, False
+    kind = "a string" if isinstance(value, str) else f"{orjson.dumps(value).decode()[:32]}"
+    raise BadParameter(f"data: expected a JSON object or an array of objects, got {kind}")
+
+
+def validate_all(raw: list[Any], schema: Schema) -> list[ContactRecord | CeeError]:
+    """Each raw contact as a record, or the InvalidContact that says why it is not one."""
+    checked: list[ContactRecord | CeeError] = []
+    for item in raw:
+        try:
+            checked.append(normalise_contact(item, schema))
+        except InvalidContact as exc:
+            checked.append(exc)
+    return checked
+
+
+def parse_listid(value: Any, *, required: bool = False) -> int | None:
+    """`listid` as an integer; absent or empty is None (or BadParameter if required)."""
+    if value is None or value == "":
+        if required:
+            raise BadParameter("listid: missing (the list to act on)")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise BadParameter("listid: expected an integer")
+    text = str(value).strip()
+    if not text.isascii() or not text.lstrip("-").isdigit():
+        raise BadParameter(f"listid: expected an integer, got '{text[:32]}'")
+    number = int(text)
+    if not 0 < number < 2**63:
+        raise NotFound(f"listid: list {number} does not exist in this account")
+    return number
+
+
+def parse_key_data(params: dict[str, Any]) -> Any:
+    """`data` naming one contact: a bare primary-key value or a JSON object holding it.
+
+    Netcore's pages show both (`data=mike@example.com` and `data={"EMAIL": "..."}`). Text that
+    opens with `{` must be a JSON object; a JSON string is unquoted; anything else is the bare
+    value as sent, so `00000132` keeps its zeros. `cee.domain.contacts.primary_key_value`
+    then reads the key from what this returns.
+    """
+    raw = params.get("data")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise BadParameter("data: missing (the primary-key value of a contact)")
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if text.startswith(("{", '"')):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise BadParameter(f"data: not valid JSON ({exc})") from None
+        if not isinstance(value, (dict, str)):
+            raise BadParameter("data: expected a primary-key value or a JSON object holding it")
+        return value
+    return text
+
+
+def parse_flag(value: Any) -> bool:
+    """A yes/no parameter such as `async`: 1, true, yes or on (any case) mean yes."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    return str(value).strip().lower() in ("1", "true", "yes", "on")

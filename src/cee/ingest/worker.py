@@ -1,0 +1,162 @@
+"""The async worker: claims journaled requests, applies them, records per-record outcomes.
+
+Runs inside `cee serve` (woken at once by `add` through the engine's journal gate) or as
+`cee worker` (polling). A claim is a lease: a worker that dies mid-batch simply stops renewing
+it, and once it expires another worker claims the same entries again. Applying an entry and
+marking it done is one transaction (`Store.journal_apply`), and a worker whose lease was taken
+over applies nothing, so each request's effect lands exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+from typing import Any
+
+from cee.domain.contacts import ContactRecord
+from cee.domain.errors import BadParameter, CeeError, NotFound
+from cee.domain.parameters import parse_data, parse_listid, validate_all
+from cee.engine import Engine
+from cee.settings import Settings
+from cee.storage.base import ContactOp, JournalEntry
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 64
+POLL_SECONDS = 0.2
+# After an unexpected failure (database unreachable, disk full), wait before claiming again.
+FAILURE_PAUSE_SECONDS = 1.0
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def prepare_add(
+    engine: Engine, entry: JournalEntry
+) -> tuple[list[ContactRecord | CeeError], int | None]:
+    """Judge an `add` exactly as `addsync` would: each record, then the request's listid.
+
+    A problem of the whole request (data not JSON, too many records, a bad listid) fails
+    every record with that error; it is still reported under the requestid, never dropped.
+    """
+    try:
+        raw, _ = parse_data(entry.payload, engine.settings.max_records)
+    except CeeError as exc:
+        return [exc], None
+    try:
+        schema = engine.catalog.schema(entry.account_id)
+    except KeyError:
+        missing = NotFound(f"account {entry.account_id} no longer exists")
+        return [missing for _ in raw], None
+    records = validate_all(raw, schema)
+    try:
+        listid = parse_listid(entry.payload.get("listid"))
+    except CeeError as exc:
+        return [exc for _ in records], None
+    return records, listid
+
+
+class Worker:
+    def __init__(
+        self,
+        engine: Engine,
+        worker_id: str | None = None,
+        *,
+        batch: int = CLAIM_BATCH,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.engine = engine
+        self.worker_id = worker_id or new_worker_id()
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+
+    async def run(self) -> None:
+        """Drain the journal forever; returns only when cancelled."""
+        log.info("async worker %s started", self.worker_id)
+        arrived = self.engine.journal.arrived
+        while True:
+            # Cleared before claiming: an append that lands after the claim sets it again,
+            # so the wait below returns at once instead of missing it.
+            arrived.clear()
+            try:
+                done = await self.run_once()
+            except Exception:
+                log.exception("async worker %s: claim or apply failed", self.worker_id)
+                await asyncio.sleep(FAILURE_PAUSE_SECONDS)
+                continue
+            if done:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), self.poll_seconds)
+
+    async def run_once(self) -> int:
+        """Claim one batch and apply it; how many entries were claimed."""
+        engine = self.engine
+        await engine.catalog.ensure_fresh()
+        entries = await engine.store.journal_claim(
+            self.worker_id, self.batch, engine.settings.claim_seconds
+        )
+        if not entries:
+            return 0
+        for entry in entries:
+            try:
+                engine.catalog.schema(entry.account_id)
+            except KeyError:
+                await engine.catalog.refresh()  # an account made since the last look
+                break
+        # Handed to the store together, in journal order: the SQLite writer commits them as one
+        # group (one fsync) and in that order, so the last request for a contact wins.
+        results = await asyncio.gather(
+            *(self.apply(entry) for entry in entries), return_exceptions=True
+        )
+        for entry, result in zip(entries, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error(
+                    "async worker %s: request %s not applied (retried once its claim expires)",
+                    self.worker_id,
+                    entry.requestid,
+                    exc_info=result,
+                )
+        engine.journal.finished(len(entries))
+        return len(entries)
+
+    async def apply(self, entry: JournalEntry) -> bool:
+        store = self.engine.store
+        if entry.activity == "add":
+            records, listid = prepare_add(self.engine, entry)
+            return await store.journal_apply(
+                entry, self.worker_id, ContactOp.UPSERT, records, listid
+            )
+        if entry.activity == "emptylist":
+            return await store.journal_empty_list(
+                entry, self.worker_id, int(entry.payload["listid"])
+            )
+        unknown = BadParameter(f"activity: '{entry.activity}' cannot run asynchronously")
+        return await store.journal_apply(entry, self.worker_id, ContactOp.UPSERT, [unknown], None)
+
+
+async def worker_job(engine: Engine) -> Any:
+    """The background job `cee serve` runs when the `worker` setting is on."""
+    await Worker(engine).run()
+
+
+async def run_standalone(settings: Settings) -> None:
+    """`cee worker`: drain the journal until SIGTERM or SIGINT, then stop cleanly."""
+    engine = Engine(settings)
+    await engine.start()
+    task = asyncio.create_task(Worker(engine).run())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await engine.stop()

@@ -1,0 +1,58 @@
+-- name: insert-contact
+-- The addsync hot path, for a whole group commit in one statement. One array element per new
+-- contact, deduplicated and sorted by (account, key) by the caller so that concurrent batches
+-- of several nodes take their locks in one order. DO NOTHING + RETURNING tells created (a row)
+-- from duplicate (none); the membership (list_id not NULL) and the history entry (changes not
+-- NULL) of each created contact are written by the same statement.
+WITH input AS (
+    SELECT * FROM unnest(
+        $1::bigint[], $2::text[], $3::text[], $4::json[], $5::bigint[],
+        $6::json[], $7::text[], $8::text[], $9::text[]
+    ) AS t(account_id, match_key, key_display, attributes, list_id,
+           changes, requestid, key_prefix, activity)
+), created AS (
+    INSERT INTO contacts (account_id, match_key, key_display, attributes)
+    SELECT account_id, match_key, key_display, attributes FROM input
+    ORDER BY account_id, match_key
+    ON CONFLICT (account_id, match_key) DO NOTHING
+    RETURNING id, account_id, match_key
+), joined AS (
+    INSERT INTO list_members (list_id, contact_id)
+    SELECT i.list_id, c.id FROM created c JOIN input i USING (account_id, match_key)
+    WHERE i.list_id IS NOT NULL
+), logged AS (
+    INSERT INTO contact_history (account_id, match_key, requestid, key_prefix, activity, changes)
+    SELECT i.account_id, i.match_key, i.requestid, i.key_prefix, i.activity, i.changes
+    FROM created c JOIN input i USING (account_id, match_key)
+    WHERE i.changes IS NOT NULL
+    ORDER BY c.id
+)
+SELECT id, account_id, match_key FROM created;
+
+-- name: select-contact-for-update
+-- Every given key ($2) that exists, locked in key order (the order inserts take too).
+SELECT id, match_key, attributes, email_blacklisted FROM contacts
+WHERE account_id = $1 AND match_key = ANY($2::text[])
+ORDER BY match_key
+FOR UPDATE;
+
+-- name: update-contact-attributes!
+UPDATE contacts c SET attributes = u.attributes, updated_at = now()
+FROM unnest($1::bigint[], $2::json[]) AS u(id, attributes)
+WHERE c.id = u.id;
+
+-- name: update-contact-blacklist!
+UPDATE contacts SET email_blacklisted = $1, updated_at = now() WHERE id = $2;
+
+-- name: select-contact
+SELECT id, key_display, attributes, email_blacklisted, created_at, updated_at
+FROM contacts WHERE account_id = $1 AND match_key = $2;
+
+-- name: select-contact-lists
+SELECT list_id FROM list_members WHERE contact_id = $1 ORDER BY list_id;
+
+-- name: delete-contact-members!
+DELETE FROM list_members WHERE contact_id = $1;
+
+-- name: delete-contact!
+DELETE FROM contacts WHERE id = $1;

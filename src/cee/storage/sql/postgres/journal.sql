@@ -1,0 +1,35 @@
+-- name: insert-journal!
+-- Every async request waiting in a group commit, in one statement.
+INSERT INTO journal (requestid, account_id, user_id, key_prefix, activity, payload)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::json[]);
+
+-- name: claim-journal
+-- Oldest first; SKIP LOCKED lets any number of workers claim side by side, and a running
+-- entry whose lease ran out (by the database's clock) belongs to a dead worker: re-delivered.
+UPDATE journal SET state = 'running', claimed_by = $1,
+    claimed_until = now() + make_interval(secs => $2)
+WHERE id IN (
+    SELECT id FROM journal
+    WHERE state <> 'done' AND (state = 'queued' OR claimed_until < now())
+    ORDER BY id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, requestid, account_id, user_id, key_prefix, activity, payload;
+
+-- name: check-claim
+-- Locks the entry for the applying transaction, so no other worker can claim it meanwhile.
+SELECT 1 FROM journal WHERE id = $1 AND state = 'running' AND claimed_by = $2 FOR UPDATE;
+
+-- name: finish-journal!
+UPDATE journal SET state = 'done', result = $1, records = $2, finished_at = now(),
+    claimed_by = NULL
+WHERE id = $3;
+
+-- name: select-journal-status
+SELECT requestid, state, result, records FROM journal WHERE account_id = $1 AND requestid = $2;
+
+-- name: journal-depth
+-- The age by the database's clock, so nodes with skewed clocks agree.
+SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+FROM journal WHERE state <> 'done';
