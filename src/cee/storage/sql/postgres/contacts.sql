@@ -56,3 +56,13 @@ DELETE FROM list_members WHERE contact_id = $1;
 
 -- name: delete-contact!
 DELETE FROM contacts WHERE id = $1;
+
+-- name: max-contact-id
+-- The SQLite store's way of telling created rows apart; PostgreSQL's store uses RETURNING
+-- (insert-contact) and never runs this: kept so that both dialects define the same names.
+SELECT coalesce(max(id), 0) FROM contacts;
+
+-- name: select-contacts-created-after
+-- As max-contact-id: SQLite's counterpart of RETURNING, unused on PostgreSQL.
+SELECT coalesce(json_agg(json_build_array(id, account_id, match_key)), '[]')
+FROM contacts WHERE id > $1;
