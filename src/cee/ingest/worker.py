@@ -33,8 +33,35 @@ POLL_SECONDS = 0.2
 FAILURE_PAUSE_SECONDS = 1.0
 
 
+# How often a worker looks for claims held by dead workers on its own host.
+RELEASE_CHECK_SECONDS = 2.0
+
+
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def is_dead_local_worker(worker_id: str) -> bool:
+    """True for a worker of this host whose process is gone (a crash, a SIGKILL).
+
+    Its claims need not wait for their lease to run out: released at once, they are claimed
+    again before newer entries, so requests for one contact keep their order of arrival.
+    Workers on other hosts cannot be checked from here; their leases expire instead.
+    """
+    host, _, rest = worker_id.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
 
 
 def prepare_add(
@@ -80,7 +107,15 @@ class Worker:
         """Drain the journal forever; returns only when cancelled."""
         log.info("async worker %s started", self.worker_id)
         arrived = self.engine.journal.arrived
+        loop = asyncio.get_running_loop()
+        next_release = 0.0
         while True:
+            if loop.time() >= next_release:
+                next_release = loop.time() + RELEASE_CHECK_SECONDS
+                try:
+                    await self.release_dead_claims()
+                except Exception:
+                    log.exception("async worker %s: could not release dead claims", self.worker_id)
             # Cleared before claiming: an append that lands after the claim sets it again,
             # so the wait below returns at once instead of missing it.
             arrived.clear()
@@ -94,6 +129,15 @@ class Worker:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(arrived.wait(), self.poll_seconds)
+
+    async def release_dead_claims(self) -> int:
+        released = 0
+        for claimer in await self.engine.store.journal_claimers():
+            if is_dead_local_worker(claimer):
+                count = await self.engine.store.journal_release(claimer)
+                log.warning("released %d entries claimed by dead worker %s", count, claimer)
+                released += count
+        return released
 
     async def run_once(self) -> int:
         """Claim one batch and apply it; how many entries were claimed."""

@@ -285,6 +285,14 @@ class Store(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} lacks journal_empty_list")
 
     @abc.abstractmethod
+    async def journal_claimers(self) -> list[str]:
+        """The ids of the workers holding claims now."""
+
+    @abc.abstractmethod
+    async def journal_release(self, worker_id: str) -> int:
+        """Put a dead worker's claimed entries back in the queue; how many there were."""
+
+    @abc.abstractmethod
     async def journal_status(self, account_id: int, requestid: str) -> JournalStatus | None: ...
 
     @abc.abstractmethod

@@ -25,7 +25,8 @@ QUERY_NAMES = (
     "update_contact_blacklist select_contact select_contact_lists delete_contact_members "
     "delete_contact "
     "insert_history select_history delete_history "
-    "insert_journal claim_journal check_claim finish_journal select_journal_status journal_depth"
+    "insert_journal claim_journal check_claim finish_journal select_journal_status journal_depth "
+    "select_journal_claimers release_journal_claims"
 ).split()
 
 

@@ -427,6 +427,12 @@ class PostgresStore(Store):
 
         return await self._write(apply)
 
+    async def journal_claimers(self) -> list[str]:
+        return [r[0] for r in await self._fetch(Q.select_journal_claimers)]
+
+    async def journal_release(self, worker_id: str) -> int:
+        return len(await self._fetch(Q.release_journal_claims, worker_id))
+
     async def journal_status(self, account_id: int, requestid: str) -> JournalStatus | None:
         row = await self._fetchrow(Q.select_journal_status, account_id, requestid)
         if row is None:

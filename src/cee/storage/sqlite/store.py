@@ -446,6 +446,15 @@ class SqliteStore(Store):
 
         return await self._write(apply)
 
+    async def journal_claimers(self) -> list[str]:
+        rows = await self._read(lambda c: c.execute(Q.select_journal_claimers).fetchall())
+        return [r[0] for r in rows]
+
+    async def journal_release(self, worker_id: str) -> int:
+        return await self._write(
+            lambda c: len(c.execute(Q.release_journal_claims, (worker_id,)).fetchall())
+        )
+
     async def journal_status(self, account_id: int, requestid: str) -> JournalStatus | None:
         row = await self._read(
             lambda c: c.execute(Q.select_journal_status, (account_id, requestid)).fetchone()

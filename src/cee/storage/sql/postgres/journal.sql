@@ -33,3 +33,13 @@ SELECT requestid, state, result, records FROM journal WHERE account_id = $1 AND 
 -- The age by the database's clock, so nodes with skewed clocks agree.
 SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
 FROM journal WHERE state <> 'done';
+
+-- name: select-journal-claimers
+-- Workers holding claims now; a worker on the same host checks whether each is still alive.
+SELECT DISTINCT claimed_by FROM journal WHERE state = 'running';
+
+-- name: release-journal-claims
+-- A dead worker's claims go back to the queue at once, so they run before newer entries.
+UPDATE journal SET state = 'queued', claimed_by = NULL, claimed_until = NULL
+WHERE state = 'running' AND claimed_by = $1
+RETURNING id;

@@ -25,3 +25,13 @@ SELECT requestid, state, result, records FROM journal WHERE account_id = ? AND r
 -- name: journal-depth
 -- IN rather than != so the (state, id) index bounds the scan: done entries are kept for status.
 SELECT count(*), min(created_at) FROM journal WHERE state IN ('queued', 'running');
+
+-- name: select-journal-claimers
+-- Workers holding claims now; a worker on the same host checks whether each is still alive.
+SELECT DISTINCT claimed_by FROM journal WHERE state = 'running';
+
+-- name: release-journal-claims
+-- A dead worker's claims go back to the queue at once, so they run before newer entries.
+UPDATE journal SET state = 'queued', claimed_by = NULL, claimed_until = NULL
+WHERE state = 'running' AND claimed_by = ?
+RETURNING id;
