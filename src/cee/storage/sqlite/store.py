@@ -74,6 +74,9 @@ class SqliteStore(Store):
         # FULL: a Success is on disk even if the machine loses power right after the answer.
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Statement journals (savepoints, multi-row statements) in memory, not a temp file
+        # created, written and unlinked per transaction: those syscalls ran on the event loop.
+        conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -65536")
         # Checkpoint every ~40 MB of WAL rather than 4 MB: random keys rewrite the same index
         # pages commit after commit, and a rarer checkpoint copies each one to the database
@@ -105,12 +108,12 @@ class SqliteStore(Store):
         elif not os.path.exists(self.path):
             raise FileNotFoundError(f"no CEE database at {self.path} (run `cee init` first)")
         self._writer = Writer(self._connect)
-        self._writer.start()
+        await self._writer.start()
         self.config_changed()
 
     async def close(self) -> None:
         if self._writer is not None:
-            await asyncio.to_thread(self._writer.stop)
+            await self._writer.stop()
             self._writer = None
         with self._readers_lock:
             for conn in self._readers:
