@@ -23,6 +23,9 @@ class Catalog:
         self._secret = b""
         self._keys: dict[str, KeyRow] = {}
         self._schemas: dict[int, Schema] = {}
+        # Keys already seen to authenticate, so the HMAC runs once per key, not per request.
+        # Only valid keys go in (its size is bounded by the live keys), and a rebuild empties it.
+        self._principals: dict[str, Principal] = {}
         self._lock = asyncio.Lock()
 
     async def refresh(self) -> None:
@@ -33,6 +36,7 @@ class Catalog:
             accounts = await self.store.accounts()
             attributes = await self.store.all_attributes()
             self._keys = {k.key_hash: k for k in keys}
+            self._principals = {}
             self._schemas = {
                 a.id: Schema(attributes.get(a.id, {}), a.primary_key) for a in accounts
             }
@@ -50,6 +54,9 @@ class Catalog:
     def authenticate(self, apikey: str | None) -> Principal:
         if not apikey:
             raise InvalidKey()
+        known = self._principals.get(apikey)
+        if known is not None:
+            return known
         row = self._keys.get(hash_key(self._secret, apikey))
         if row is None or not row.user_active:
             raise InvalidKey()
@@ -58,7 +65,9 @@ class Catalog:
                 "API Mode is off for this account: enable it under Admin → Account "
                 "Configuration → Advance details (or `cee account api-mode on`)"
             )
-        return Principal(row.account_id, row.user_id, key_prefix(apikey), True, True)
+        principal = Principal(row.account_id, row.user_id, key_prefix(apikey), True, True)
+        self._principals[apikey] = principal
+        return principal
 
     def schema(self, account_id: int) -> Schema:
         return self._schemas[account_id]
