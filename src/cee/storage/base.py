@@ -274,15 +274,14 @@ class Store(abc.ABC):
         changes nothing) if the claim was lost to another worker in the meantime.
         """
 
+    @abc.abstractmethod
     async def journal_empty_list(self, entry: JournalEntry, worker_id: str, listid: int) -> bool:
         """Empty the list (as `empty_list`) and mark the entry done, in one transaction.
 
         The async `emptylist`. A list that no longer exists is reported as one failed record
         (NotFound) under the requestid. Returns False (and changes nothing) if the claim was lost
-        to another worker in the meantime. Every backend must override it (not abstract only so
-        that a backend without it still starts; the worker then retries the entry).
+        to another worker in the meantime.
         """
-        raise NotImplementedError(f"{type(self).__name__} lacks journal_empty_list")
 
     @abc.abstractmethod
     async def journal_claimers(self) -> list[str]:

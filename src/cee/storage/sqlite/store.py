@@ -74,9 +74,6 @@ class SqliteStore(Store):
         # FULL: a Success is on disk even if the machine loses power right after the answer.
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-        # Statement journals (savepoints, multi-row statements) in memory, not a temp file
-        # created, written and unlinked per transaction: those syscalls ran on the event loop.
-        conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -65536")
         # Checkpoint every ~40 MB of WAL rather than 4 MB: random keys rewrite the same index
         # pages commit after commit, and a rarer checkpoint copies each one to the database
@@ -290,10 +287,13 @@ class SqliteStore(Store):
             # addsync: concurrent creates merge into one set of statements per transaction.
             assert self._writer is not None, "store is not open"
             outcomes: list[Outcome] = await self._writer.run_many(
-                _create_contacts, (ctx, records, listid)
+                _create_contacts, (ctx, records, listid), len(records)
             )
             return outcomes
-        return await self._write(lambda c: _write_contacts(c, ctx, op, records, listid))
+        assert self._writer is not None, "store is not open"
+        return await self._writer.run(
+            lambda c: _write_contacts(c, ctx, op, records, listid), len(records)
+        )
 
     async def get_contact(self, account_id: int, match_key: str) -> ContactView | None:
         def read(conn: sqlite3.Connection) -> ContactView | None:
@@ -383,7 +383,9 @@ class SqliteStore(Store):
             _json(entry.payload),
             utcnow(),
         )
-        await self._write(lambda c: c.execute(Q.insert_journal, params))
+        assert self._writer is not None, "store is not open"
+        # Merged: every append waiting at one commit goes in with one executemany.
+        await self._writer.run_many(_append_journal, params)
 
     async def journal_claim(
         self, worker_id: str, limit: int, lease_seconds: float
@@ -429,7 +431,8 @@ class SqliteStore(Store):
             )
             return True
 
-        return await self._write(apply)
+        assert self._writer is not None, "store is not open"
+        return await self._writer.run(apply, len(records))
 
     async def journal_empty_list(self, entry: JournalEntry, worker_id: str, listid: int) -> bool:
         def apply(conn: sqlite3.Connection) -> bool:
@@ -472,6 +475,11 @@ class SqliteStore(Store):
             return 0, 0.0
         age = datetime.now(UTC) - datetime.fromisoformat(oldest)
         return int(count), max(age / timedelta(seconds=1), 0.0)
+
+
+def _append_journal(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[None]:
+    conn.executemany(Q.insert_journal, rows)
+    return [None for _ in rows]
 
 
 def _require_list(conn: sqlite3.Connection, account_id: int, listid: int) -> None:

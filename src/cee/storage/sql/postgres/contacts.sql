@@ -21,8 +21,9 @@ WITH input AS (
     SELECT i.list_id, c.id FROM created c JOIN input i USING (account_id, match_key)
     WHERE i.list_id IS NOT NULL
 ), logged AS (
-    INSERT INTO contact_history (account_id, match_key, requestid, key_prefix, activity, changes)
-    SELECT i.account_id, i.match_key, i.requestid, i.key_prefix, i.activity, i.changes
+    INSERT INTO contact_history
+        (account_id, match_key, requestid, key_prefix, activity, changes, contact_id)
+    SELECT i.account_id, i.match_key, i.requestid, i.key_prefix, i.activity, i.changes, c.id
     FROM created c JOIN input i USING (account_id, match_key)
     WHERE i.changes IS NOT NULL
     ORDER BY c.id

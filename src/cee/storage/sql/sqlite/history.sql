@@ -1,13 +1,19 @@
 -- name: insert-history!
-INSERT INTO contact_history (account_id, match_key, requestid, key_prefix, activity, changes, at)
-VALUES (?, ?, ?, ?, ?, ?, ?);
+-- The contact's id is looked up here, from the row the same transaction just wrote or read:
+-- the history index is by contact id (append-only for new contacts).
+INSERT INTO contact_history
+    (account_id, match_key, requestid, key_prefix, activity, changes, at, contact_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+        (SELECT id FROM contacts WHERE account_id = ?1 AND match_key = ?2));
 
 -- name: select-history
 -- Bounds are ISO-8601 text, which sorts as time does.
 SELECT at, requestid, key_prefix, activity, changes FROM contact_history
-WHERE account_id = ? AND match_key = ?
+WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ? AND match_key = ?)
   AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)
 ORDER BY id;
 
 -- name: delete-history!
-DELETE FROM contact_history WHERE account_id = ? AND match_key = ?;
+-- Before the contact itself is deleted (the id is found through it).
+DELETE FROM contact_history
+WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ? AND match_key = ?);
