@@ -99,9 +99,7 @@ class Database:
 
 def run_cli(db: Database, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run `cee ARGS...` against the database; CLI flags go after the subcommand path."""
-    proc = subprocess.run(
-        [CEE, *args, *db.args()], capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run([CEE, *args, *db.args()], capture_output=True, text=True, timeout=60)
     if check and proc.returncode != 0:
         raise AssertionError(f"cee {' '.join(args)} failed: {proc.stderr}")
     return proc

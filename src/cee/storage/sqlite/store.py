@@ -1,4 +1,4 @@
-"""The embedded SQLite store: WAL, synchronous=FULL, one writer thread, reads on any thread."""
+"""The embedded SQLite store: WAL, synchronous=FULL, one group-commit writer, reads on threads."""
 
 from __future__ import annotations
 
@@ -120,9 +120,9 @@ class SqliteStore(Store):
     # -- change signalling ----------------------------------------------------------------
 
     def config_changed(self) -> bool:
-        # At most one stat() a millisecond: on the hot path each one releases the GIL, and the
-        # writer thread that takes it then holds up the event loop (profiled: ~7% of the
-        # loop's time at a stat per request). Another process's change is seen within 1 ms;
+        # At most one stat() a millisecond: on the hot path each one releases the GIL, and a
+        # thread that takes it (the commit helper) then holds up the event loop (profiled: ~7%
+        # of the loop's time at a stat per request). Another process's change is seen in 1 ms;
         # this process's own changes reset the clock (_bump_config), so are seen at once.
         now = time.monotonic()
         if now - self._stamp_checked < STAMP_RECHECK_SECONDS:

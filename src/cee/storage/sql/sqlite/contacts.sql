@@ -34,5 +34,5 @@ SELECT coalesce(max(id), 0) FROM contacts;
 
 -- name: select-contacts-created-after
 -- One row (a JSON array of [id, account_id, match_key]) rather than a row per contact: the
--- writer thread re-takes the GIL for every row it steps through.
+-- writer steps through (and Python builds) one row instead of one per contact.
 SELECT json_group_array(json_array(id, account_id, match_key)) FROM contacts WHERE id > ?;
