@@ -7,6 +7,7 @@ the reason, when none does. Each server gets a fresh database.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,12 +16,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from cee.storage import Store, open_store
 
 CEE = str(Path(sys.executable).parent / "cee")
 PG_ADMIN_URL = os.environ.get("CEE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -212,3 +215,25 @@ def shared_server(
 
 def unique_email(tag: str = "c") -> str:
     return f"{tag}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+@pytest.fixture
+def url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of the backend, not yet migrated or bootstrapped."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cee.db'}"
+        return
+    pg = new_pg_database()
+    yield pg
+    drop_pg_database(pg)
+
+
+@contextlib.asynccontextmanager
+async def opened(url: str) -> AsyncIterator[Store]:
+    """The store of `url`, migrated and open, closed afterwards."""
+    store = open_store(url)
+    await store.open(migrate=True)
+    try:
+        yield store
+    finally:
+        await store.close()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -16,32 +14,11 @@ from cee import bootstrap
 from cee.domain.attributes import BUILTIN_ATTRIBUTES
 from cee.domain.contacts import ContactRecord, Schema, normalise_contact
 from cee.domain.errors import Duplicate, InvalidContact, NotFound
-from cee.storage import Store, open_store
+from cee.storage import Store
 from cee.storage.base import ContactOp, JournalEntry, WriteContext
-from tests.conftest import drop_pg_database, new_pg_database
+from tests.conftest import opened
 
 SCHEMA = Schema(BUILTIN_ATTRIBUTES, "EMAIL")
-
-
-@pytest.fixture
-def url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh database of the backend, migrated, not yet bootstrapped."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cee.db'}"
-        return
-    pg = new_pg_database()
-    yield pg
-    drop_pg_database(pg)
-
-
-@asynccontextmanager
-async def opened(url: str) -> AsyncIterator[Store]:
-    store = open_store(url)
-    await store.open(migrate=True)
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def run(url: str, test: Callable[[Store, int], Awaitable[None]]) -> None:
@@ -353,3 +330,40 @@ def test_nodes_starting_together_bootstrap_once(url: str) -> None:
             assert len(await b.users()) == 1
 
     asyncio.run(main())
+
+
+def test_an_applied_request_keeps_its_outcome_not_its_data(url: str) -> None:
+    async def test(store: Store, account: int) -> None:
+        sent = entry(account, 7)
+        await store.journal_append(sent)
+        [claimed] = await store.journal_claim("w1", 10, 30)
+        assert claimed.payload == sent.payload and claimed.attempts == 1
+        assert await store.journal_apply(
+            claimed, "w1", ContactOp.UPSERT, [record("j7@example.com")], None
+        )
+        status = await store.journal_status(account, sent.requestid)
+        assert status is not None and status.result == "Success"
+        # Nothing can claim it again, and the contact data it carried is gone with it.
+        assert await store.journal_claim("w2", 10, 0) == []
+        assert "j7@example.com" not in repr(await raw_journal_payloads(store))
+
+    run(url, test)
+
+
+async def raw_journal_payloads(store: Store) -> list[object]:
+    """Every journal payload as stored, read straight from the database."""
+    if store.dialect == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(store.path)  # type: ignore[attr-defined]
+        try:
+            return [r[0] for r in conn.execute("SELECT payload FROM journal")]
+        finally:
+            conn.close()
+    import asyncpg
+
+    conn = await asyncpg.connect(store.url)  # type: ignore[attr-defined]
+    try:
+        return [r[0] for r in await conn.fetch("SELECT payload::text FROM journal")]
+    finally:
+        await conn.close()

@@ -14,7 +14,6 @@ from cee.domain.errors import Duplicate, NotFound
 from cee.storage import Store
 from cee.storage.base import ContactOp, WriteContext
 from tests.storage.test_store import record, run
-from tests.storage.test_store import url as url  # the fixture: a fresh database per backend
 
 
 def ctx(account_id: int, n: int) -> WriteContext:

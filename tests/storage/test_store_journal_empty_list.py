@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from cee import bootstrap
 from cee.domain.attributes import BUILTIN_ATTRIBUTES
 from cee.domain.contacts import Schema, normalise_contact
 from cee.storage import open_store
 from cee.storage.base import ContactOp, JournalEntry, WriteContext
-from tests.conftest import drop_pg_database, new_pg_database
 
 SCHEMA = Schema(BUILTIN_ATTRIBUTES, "EMAIL")
-
-
-@pytest.fixture
-def url(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cee.db'}"
-        return
-    pg = new_pg_database()
-    yield pg
-    drop_pg_database(pg)
 
 
 def test_journal_empty_list_applies_once_and_reports(url: str) -> None:

@@ -11,7 +11,8 @@ rules here never need to know about transports.
     ├── TooLarge           the body or the record count is over the limit
     ├── InvalidContact     a contact breaks an attribute rule (per record in arrays)
     ├── Duplicate          the primary key (or list/attribute name) already exists
-    └── RateLimited        the journal is too deep; the caller should retry later
+    ├── RateLimited        the journal is too deep; the caller should retry later
+    └── Internal           the engine could not do it (details carry no internals)
 """
 
 from __future__ import annotations
@@ -69,3 +70,7 @@ class RateLimited(CeeError):
     def __init__(self, details: str, retry_after: int) -> None:
         super().__init__(details)
         self.retry_after = retry_after
+
+
+class Internal(CeeError):
+    name = "internal"

@@ -19,7 +19,7 @@ import socket
 from typing import Any
 
 from cee.domain.contacts import ContactRecord
-from cee.domain.errors import BadParameter, CeeError, NotFound
+from cee.domain.errors import BadParameter, CeeError, Internal, NotFound
 from cee.domain.parameters import parse_data, parse_listid, validate_all
 from cee.engine import Engine
 from cee.settings import Settings
@@ -33,6 +33,9 @@ POLL_SECONDS = 0.2
 FAILURE_PAUSE_SECONDS = 1.0
 
 
+# A request claimed this many times without being finished (it crashed its worker, or the
+# database refused it every time) is finished as Failed rather than re-delivered forever.
+MAX_ATTEMPTS = 5
 # How often a worker looks for claims held by dead workers on its own host.
 RELEASE_CHECK_SECONDS = 2.0
 
@@ -172,6 +175,8 @@ class Worker:
 
     async def apply(self, entry: JournalEntry) -> bool:
         store = self.engine.store
+        if entry.attempts > MAX_ATTEMPTS:
+            return await self.give_up(entry)
         if entry.activity == "add":
             records, listid = prepare_add(self.engine, entry)
             return await store.journal_apply(
@@ -183,6 +188,25 @@ class Worker:
             )
         unknown = BadParameter(f"activity: '{entry.activity}' cannot run asynchronously")
         return await store.journal_apply(entry, self.worker_id, ContactOp.UPSERT, [unknown], None)
+
+    async def give_up(self, entry: JournalEntry) -> bool:
+        """Finish a request that failed every attempt: each record Failed, never dropped."""
+        log.error(
+            "async worker %s: request %s failed %d attempts; finished as Failed",
+            self.worker_id,
+            entry.requestid,
+            entry.attempts - 1,
+        )
+        fault = Internal(
+            f"not applied after {entry.attempts - 1} attempts; the operator's log names "
+            f"requestid {entry.requestid}"
+        )
+        count = 1
+        if entry.activity == "add":
+            count = max(len(prepare_add(self.engine, entry)[0]), 1)
+        return await self.engine.store.journal_apply(
+            entry, self.worker_id, ContactOp.UPSERT, [fault for _ in range(count)], None
+        )
 
 
 async def worker_job(engine: Engine) -> Any:

@@ -105,6 +105,7 @@ class JournalEntry:
     key_prefix: str
     activity: str
     payload: dict[str, Any]
+    attempts: int = 0  # how many times it was claimed, this claim included
 
 
 @dataclass(frozen=True, slots=True)

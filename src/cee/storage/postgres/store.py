@@ -379,7 +379,10 @@ class PostgresStore(Store):
     ) -> list[JournalEntry]:
         rows = await self._fetch(Q.claim_journal, worker_id, float(lease_seconds), limit)
         return sorted(
-            (JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6])) for r in rows),
+            (
+                JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]), r[7])
+                for r in rows
+            ),
             key=lambda e: e.id,
         )
 

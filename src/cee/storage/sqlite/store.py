@@ -424,7 +424,7 @@ class SqliteStore(Store):
             ).fetchall()
             return sorted(
                 (
-                    JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]))
+                    JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]), r[7])
                     for r in rows
                 ),
                 key=lambda e: e.id,

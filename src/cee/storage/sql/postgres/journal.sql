@@ -7,7 +7,7 @@ SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::tex
 -- Oldest first; SKIP LOCKED lets any number of workers claim side by side, and a running
 -- entry whose lease ran out (by the database's clock) belongs to a dead worker: re-delivered.
 UPDATE journal SET state = 'running', claimed_by = $1,
-    claimed_until = now() + make_interval(secs => $2)
+    claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
 WHERE id IN (
     SELECT id FROM journal
     WHERE state <> 'done' AND (state = 'queued' OR claimed_until < now())
@@ -15,15 +15,17 @@ WHERE id IN (
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, requestid, account_id, user_id, key_prefix, activity, payload;
+RETURNING id, requestid, account_id, user_id, key_prefix, activity, payload, attempts;
 
 -- name: check-claim
 -- Locks the entry for the applying transaction, so no other worker can claim it meanwhile.
 SELECT 1 FROM journal WHERE id = $1 AND state = 'running' AND claimed_by = $2 FOR UPDATE;
 
 -- name: finish-journal!
+-- The raw request is dropped once applied: status needs only the outcome, and the contact data
+-- it held must not outlive an erasure.
 UPDATE journal SET state = 'done', result = $1, records = $2, finished_at = now(),
-    claimed_by = NULL
+    claimed_by = NULL, payload = '{}'
 WHERE id = $3;
 
 -- name: select-journal-status

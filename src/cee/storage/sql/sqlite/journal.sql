@@ -4,19 +4,22 @@ VALUES (?, ?, ?, ?, ?, ?, ?);
 
 -- name: claim-journal
 -- Oldest first; a running entry whose lease ran out belongs to a dead worker and is re-delivered.
-UPDATE journal SET state = 'running', claimed_by = ?, claimed_until = ?
+UPDATE journal SET state = 'running', claimed_by = ?, claimed_until = ?, attempts = attempts + 1
 WHERE id IN (
     SELECT id FROM journal
     WHERE state = 'queued' OR (state = 'running' AND claimed_until < ?)
     ORDER BY id LIMIT ?
 )
-RETURNING id, requestid, account_id, user_id, key_prefix, activity, payload;
+RETURNING id, requestid, account_id, user_id, key_prefix, activity, payload, attempts;
 
 -- name: check-claim
 SELECT 1 FROM journal WHERE id = ? AND state = 'running' AND claimed_by = ?;
 
 -- name: finish-journal!
-UPDATE journal SET state = 'done', result = ?, records = ?, finished_at = ?, claimed_by = NULL
+-- The raw request is dropped once applied: status needs only the outcome, and the contact data
+-- it held must not outlive an erasure.
+UPDATE journal SET state = 'done', result = ?, records = ?, finished_at = ?, claimed_by = NULL,
+    payload = '{}'
 WHERE id = ?;
 
 -- name: select-journal-status
