@@ -15,19 +15,25 @@ from cee.domain.contacts import ContactRecord, Schema, normalise_contact
 from cee.domain.errors import BadParameter, CeeError, InvalidContact, NotFound, TooLarge
 
 
+def json_value(name: str, raw: Any) -> Any:
+    """A parameter that holds JSON: parsed when given as a string (form bodies, the query),
+    as is when a JSON body already gave it structured."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadParameter(f"{name}: not valid JSON ({exc})") from None
+
+
 def parse_data(params: dict[str, Any], max_records: int) -> tuple[list[Any], bool]:
     """`data` as a list of raw contacts, and whether it was a single object."""
     raw = params.get("data")
     if raw is None:
         raise BadParameter("data: missing (a JSON object of contact attributes)")
-    value: Any = raw
-    if isinstance(raw, str):
-        if not raw.strip():
-            raise BadParameter("data: empty (a JSON object of contact attributes)")
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadParameter(f"data: not valid JSON ({exc})") from None
+    if isinstance(raw, str) and not raw.strip():
+        raise BadParameter("data: empty (a JSON object of contact attributes)")
+    value = json_value("data", raw)
     if isinstance(value, dict):
         return [value], True
     if isinstance(value, list):

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from cee.domain.contacts import primary_key_value
 from cee.domain.errors import BadParameter, NotFound
+from cee.domain.parameters import json_value
 from cee.web.call import Answer, ApiCall
 
 
@@ -46,13 +45,7 @@ def _stamp(moment: datetime | None) -> str | None:
 
 async def get_user_summary_data(call: ApiCall) -> Answer:
     """The contact's attributes and its history between from_date and to_date (inclusive)."""
-    raw = call.params.get("data")
-    data: Any = raw
-    if isinstance(raw, str):
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadParameter(f"data: not valid JSON ({exc})") from None
+    data = json_value("data", call.params.get("data"))
     if not isinstance(data, dict):
         raise BadParameter('data: expected a JSON object {"primary_key": ..., "from_date": ...}')
     given = data.get("primary_key")

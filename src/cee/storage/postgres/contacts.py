@@ -196,15 +196,22 @@ async def write_records(
             if contact.history and (contact.record is not None or contact.id in joined_ids):
                 key, changes = entries[contact.history[0]]
                 entries[contact.history[0]] = (key, {**changes, "_list_joined": listid})
-    logged = [(key, changes) for key, changes in entries if changes]
-    if logged:
-        await conn.execute(
-            Q.insert_history,
-            ctx.account_id,
-            ctx.requestid,
-            ctx.key_prefix,
-            ctx.activity,
-            [key for key, _ in logged],
-            [dump(changes) for _, changes in logged],
-        )
+    await insert_history(conn, ctx, [(key, changes) for key, changes in entries if changes])
     return outcomes
+
+
+async def insert_history(
+    conn: Connection, ctx: WriteContext, entries: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """One request's history entries (match key, changes), in order, in one statement."""
+    if not entries:
+        return
+    await conn.execute(
+        Q.insert_history,
+        ctx.account_id,
+        ctx.requestid,
+        ctx.key_prefix,
+        ctx.activity,
+        [key for key, _ in entries],
+        [dump(changes) for _, changes in entries],
+    )

@@ -40,6 +40,7 @@ from cee.storage.postgres.contacts import (
     CreateJob,
     create_batch,
     dump,
+    insert_history,
     list_owners,
     missing_list,
     write_records,
@@ -322,7 +323,7 @@ class PostgresStore(Store):
                 raise NotFound(f"data: no contact '{match_key}' in this account")
             if await conn.fetchval(Q.delete_member, listid, found[0][0]) is None:
                 raise NotFound(f"data: contact '{match_key}' is not in list {listid}")
-            await _history(conn, ctx, [(match_key, {"_list_left": listid})])
+            await insert_history(conn, ctx, [(match_key, {"_list_left": listid})])
 
         await self._write(remove)
 
@@ -341,7 +342,8 @@ class PostgresStore(Store):
                 contact_id, before = found[0][0], False
             if before != blacklisted:
                 await conn.execute(Q.update_contact_blacklist, blacklisted, contact_id)
-                await _history(conn, ctx, [(record.key, {"_blacklisted": [before, blacklisted]})])
+                change = {"_blacklisted": [before, blacklisted]}
+                await insert_history(conn, ctx, [(record.key, change)])
 
         await self._write(apply)
 
@@ -451,22 +453,6 @@ async def _empty_list(conn: Connection, ctx: WriteContext, listid: int) -> int:
     if (await list_owners(conn, {listid})).get(listid) != ctx.account_id:
         raise missing_list(listid)
     keys = [r[0] for r in await conn.fetch(Q.select_member_keys, listid)]
-    await _history(conn, ctx, [(key, {"_list_left": listid}) for key in keys])
+    await insert_history(conn, ctx, [(key, {"_list_left": listid}) for key in keys])
     await conn.execute(Q.delete_all_members, listid)
     return len(keys)
-
-
-async def _history(
-    conn: Connection, ctx: WriteContext, entries: list[tuple[str, dict[str, Any]]]
-) -> None:
-    if not entries:
-        return
-    await conn.execute(
-        Q.insert_history,
-        ctx.account_id,
-        ctx.requestid,
-        ctx.key_prefix,
-        ctx.activity,
-        [key for key, _ in entries],
-        [dump(changes) for _, changes in entries],
-    )
