@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 
-from cee.domain.attributes import Datatype
 from cee.domain.contacts import Schema
 from cee.domain.errors import Forbidden, InvalidKey
 from cee.domain.keys import Principal, hash_key, key_prefix
@@ -65,12 +64,9 @@ class Catalog:
                 "API Mode is off for this account: enable it under Admin → Account "
                 "Configuration → Advance details (or `cee account api-mode on`)"
             )
-        principal = Principal(row.account_id, row.user_id, key_prefix(apikey), True, True)
+        principal = Principal(row.account_id, row.user_id, key_prefix(apikey))
         self._principals[apikey] = principal
         return principal
 
     def schema(self, account_id: int) -> Schema:
         return self._schemas[account_id]
-
-    def datatypes(self, account_id: int) -> dict[str, Datatype]:
-        return dict(self._schemas[account_id].attributes)

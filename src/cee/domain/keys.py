@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError, VerifyMismatchError
 
 KEY_PREFIX = "cee_"
 PREFIX_SHOWN = 12
@@ -34,10 +33,6 @@ def hash_key(secret: bytes, key: str) -> str:
     return hmac.digest(secret, key.encode("utf-8", "surrogateescape"), "sha256").hex()
 
 
-def same_hash(a: str, b: str) -> bool:
-    return hmac.compare_digest(a, b)
-
-
 def new_secret() -> str:
     return secrets.token_hex(32)
 
@@ -50,13 +45,6 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password(stored: str, password: str) -> bool:
-    try:
-        return _hasher.verify(stored, password)
-    except (VerifyMismatchError, VerificationError):
-        return False
-
-
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who a valid API key speaks for."""
@@ -64,5 +52,3 @@ class Principal:
     account_id: int
     user_id: int
     key_prefix: str
-    api_mode: bool
-    user_active: bool

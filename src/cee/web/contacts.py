@@ -7,15 +7,10 @@ from typing import Any
 from cee.domain.contacts import ContactRecord, normalise_contact, primary_key_value
 from cee.domain.errors import CeeError, NotFound
 from cee.domain.outcomes import Outcome, result_word
-from cee.domain.parameters import parse_data, parse_key_data
-from cee.domain.parameters import validate_all as validate_records
+from cee.domain.parameters import parse_data, parse_key_data, validate_all
 from cee.storage.base import ContactOp, JournalEntry
 from cee.web.call import Answer, ApiCall
 from cee.web.errors import record_entry
-
-
-def validate_all(raw: list[Any], call: ApiCall) -> list[ContactRecord | CeeError]:
-    return validate_records(raw, call.engine.catalog.schema(call.account_id))
 
 
 async def write(call: ApiCall, op: ContactOp) -> Answer:
@@ -23,13 +18,14 @@ async def write(call: ApiCall, op: ContactOp) -> Answer:
     raw, single = parse_data(call.params, call.engine.settings.max_records)
     listid = call.listid()
     store = call.engine.store
+    schema = call.engine.catalog.schema(call.account_id)
     if single:
-        record = normalise_contact(raw[0], call.engine.catalog.schema(call.account_id))
+        record = normalise_contact(raw[0], schema)
         [outcome] = await store.write_contacts(call.context(), op, [record], listid)
         if outcome is not None:
             raise outcome
         return 200, {"requestid": call.requestid, "result": "Success"}
-    checked = validate_all(raw, call)
+    checked = validate_all(raw, schema)
     valid = [r for r in checked if isinstance(r, ContactRecord)]
     written = iter(await store.write_contacts(call.context(), op, valid, listid) if valid else [])
     outcomes: list[Outcome] = [r if isinstance(r, CeeError) else next(written) for r in checked]
