@@ -15,6 +15,8 @@ more):
 - add (async acceptance): req/s, p99; "n/a" while the activity does not answer Success.
 - Peak RSS of the server (VmHWM), and product / ceiling ratios against the issue's figures.
 - `--large`: addsync against an empty store and one pre-filled with 1,000,000 contacts.
+- `--processes N`: `cee serve --processes N` for every server, the HTTP ceiling's included;
+  peak RSS is then the sum over the server's processes.
 - `--database postgresql://...`: the same against PostgreSQL (a fresh database made on that
   server and dropped after), as a second column.
 
@@ -59,6 +61,8 @@ ARRAY_CONNECTIONS = 4
 # that they meet the same growing table.
 ARRAY_CONTACTS = 120_000
 LARGE_FILL = 1_000_000
+# `cee serve --processes`: the same for the ceiling and the product (set by --processes).
+PROCESSES = 1
 RUN_DEADLINE_SECONDS = 170  # make bench must finish in under 3 minutes
 LARGE_DEADLINE_SECONDS = 300
 
@@ -107,14 +111,34 @@ class Server:
     log: Path
 
     def peak_rss_mb(self) -> float:
-        """VmHWM: the most resident memory the process ever had."""
+        """VmHWM, the most resident memory a process ever had, summed over the server's
+        processes (with --processes: the supervisor, the HTTP and background processes)."""
+        total = 0.0
+        for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) / 1024
+            except FileNotFoundError:
+                pass
+        return total or float("nan")
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except FileNotFoundError:
-            pass
-        return float("nan")
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
 
 
 @contextmanager
@@ -122,6 +146,7 @@ def serving(db: Database, workdir: Path, *, ceiling: bool = False) -> Iterator[S
     port = free_port()
     log = workdir / f"server-{port}.log"
     args = [CEE, "serve", "--port", str(port), "--host", HOST, *db.cli_args()]
+    args += ["--processes", str(PROCESSES)]
     if ceiling:
         args.append("--ceiling")
     env = {**os.environ, "CEE_LOG_LEVEL": "warning"}
@@ -808,6 +833,7 @@ def checks(b: dict[str, Any]) -> dict[str, bool | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global PROCESSES
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="each timed HTTP phase")
     parser.add_argument("--large", action="store_true", help="also: empty vs 1,000,000 contacts")
@@ -817,9 +843,13 @@ def main(argv: list[str] | None = None) -> int:
         help="also run against PostgreSQL: an admin URL (a fresh database is made and dropped)",
     )
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    parser.add_argument(
+        "--processes", type=int, default=PROCESSES, help="cee serve --processes, ceiling too"
+    )
     parser.add_argument("--only-sqlite", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(HERE / "results.json"))
     args = parser.parse_args(argv)
+    PROCESSES = args.processes
 
     started = time.monotonic()
     budget = LARGE_DEADLINE_SECONDS if args.large else RUN_DEADLINE_SECONDS
@@ -833,6 +863,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "load_generator": loader.name,
         "connections": CONNECTIONS,
+        "processes": PROCESSES,
         "seconds_per_phase": args.seconds,
         "backends": {},
     }

@@ -190,17 +190,28 @@ def server(database: Database) -> Iterator[Server]:
     srv.stop()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+# The shared server's flavours: each backend, and SQLite under `cee serve --processes 2` (HTTP
+# processes sending every write to one writer process), so that every contract test also holds
+# there.
+SHARED_FLAVOURS = {
+    "sqlite": ("sqlite", ()),
+    "postgres": ("postgres", ()),
+    "sqlite-processes": ("sqlite", ("--processes", "2")),
+}
+
+
+@pytest.fixture(scope="module", params=list(SHARED_FLAVOURS))
 def shared_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """One server for a whole module, for tests that do not disturb each other."""
-    if request.param == "postgres" and not PG_AVAILABLE:
+    backend, serve_args = SHARED_FLAVOURS[request.param]
+    if backend == "postgres" and not PG_AVAILABLE:
         pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
-    db = Database(str(request.param), tmp_path_factory.mktemp("shared"))
+    db = Database(backend, tmp_path_factory.mktemp("shared"))
     srv = Server(db)
     srv.init()
-    srv.start()
+    srv.start(*serve_args)
     yield srv
     srv.stop()
     db.drop()

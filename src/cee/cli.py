@@ -16,6 +16,7 @@ from cee import bootstrap
 from cee.domain.attributes import PRIMARY_KEY_CHOICES, normalise_name, parse_datatype
 from cee.domain.errors import CeeError
 from cee.domain.keys import hash_password, new_password
+from cee.logs import configure_logging
 from cee.settings import Settings
 from cee.storage import Store, open_store
 
@@ -99,9 +100,7 @@ def print_credentials(creds: bootstrap.Credentials, as_json: bool, database: str
 @click.version_option(package_name="cee")
 def main() -> None:
     """CEE: a self-hosted contact engine that speaks Netcore CE's /apiv2 contact API."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging()
 
 
 # -- first start and serving ------------------------------------------------------------------
@@ -147,18 +146,34 @@ def init(data_dir: str, database: str | None, as_json: bool, primary_key: str) -
     help="Run the async worker in this process.",
 )
 @click.option(
+    "--processes",
+    envvar="CEE_PROCESSES",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="HTTP processes; above 1, the worker and the SQLite writer get a process of their own.",
+)
+@click.option(
     "--ceiling",
     is_flag=True,
     help="Benchmark aid: answer every request with a constant JSON (the HTTP ceiling).",
 )
 def serve(
-    data_dir: str, database: str | None, host: str, port: int, worker: bool, ceiling: bool
+    data_dir: str,
+    database: str | None,
+    host: str,
+    port: int,
+    worker: bool,
+    processes: int,
+    ceiling: bool,
 ) -> None:
     """Serve the API (initialising a new data dir first, printing its credentials once)."""
     from cee.server import run_server
 
     logging.getLogger("cee").setLevel(logging.INFO)
-    settings = settings_from(data_dir, database, host=host, port=port, worker=worker)
+    settings = settings_from(
+        data_dir, database, host=host, port=port, worker=worker, processes=processes
+    )
     creds = None
     if not ceiling:
         creds = with_store(lambda store: bootstrap.initialise(store), settings, migrate=True)

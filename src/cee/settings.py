@@ -62,6 +62,14 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
     ),
     Setting(
+        "processes",
+        1,
+        "CEE_PROCESSES",
+        "HTTP processes `cee serve` runs; above 1, one more process runs the async worker and "
+        "(on SQLite) the one write connection they all share.",
+        int,
+    ),
+    Setting(
         "config_poll_seconds",
         1.0,
         "CEE_CONFIG_POLL_SECONDS",

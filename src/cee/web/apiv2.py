@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from cee.domain.errors import BadParameter, CeeError, RateLimited, TooLarge
+from cee.domain.errors import BadParameter, CeeError, Internal, RateLimited, TooLarge
 from cee.engine import Engine
 from cee.web import attributes, contacts, lists, privacy, requests
 from cee.web.call import ApiCall, Handler
@@ -129,6 +129,8 @@ async def handle(engine: Engine, scope: Scope, receive: Any, send: Any) -> None:
         status, body = error_code(exc), error_body(exc, requestid)
         if isinstance(exc, RateLimited):
             extra.append((b"retry-after", str(exc.retry_after).encode()))
+        elif isinstance(exc, Internal):
+            log.error("requestid %s: %s", requestid, exc.details)
     except Exception:
         log.exception("requestid %s: internal error", requestid)
         status, body = 500, internal_error_body(requestid)

@@ -37,6 +37,7 @@ from cee.storage.base import (
 )
 from cee.storage.migrate import apply_migrations
 from cee.storage.queries import Queries
+from cee.storage.sqlite.remote import RemoteWriter
 from cee.storage.sqlite.writer import Writer
 
 T = TypeVar("T")
@@ -58,14 +59,17 @@ def _json(value: Any) -> str:
 class SqliteStore(Store):
     dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, writer_address: str | None = None) -> None:
+        """`writer_address`: the Unix socket of a writer process to send every write to
+        (`cee serve --processes`); without one, this process writes itself."""
         self.path = os.path.abspath(path)
+        self.writer_address = writer_address
         # Another process (the CLI) tells this one that keys or settings changed by replacing
         # this file: one stat() per request notices, with no database round trip.
         self._stamp = self.path + ".config"
         self._stamp_seen: tuple[int, int] | None = None
         self._stamp_checked = 0.0
-        self._writer: Writer | None = None
+        self._writer: Writer | RemoteWriter | None = None
         self._checkpointer: asyncio.Task[None] | None = None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
@@ -101,9 +105,15 @@ class SqliteStore(Store):
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.to_thread(lambda: fn(self._reader()))
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(self, fn: Callable[..., T], *args: Any, weight: int = 1) -> T:
+        """Run `fn(connection, *args)` in the writer's next group commit.
+
+        `fn` is a module-level function, never a closure: with `--processes` it runs in the
+        writer process, and pickle carries it there by name.
+        """
         assert self._writer is not None, "store is not open"
-        return await self._writer.run(fn)
+        result: T = await self._writer.run(fn, *args, weight=weight)
+        return result
 
     async def open(self, *, migrate: bool = False) -> None:
         if migrate:
@@ -111,10 +121,23 @@ class SqliteStore(Store):
             await asyncio.to_thread(apply_migrations, f"sqlite:///{self.path}", "sqlite")
         elif not os.path.exists(self.path):
             raise FileNotFoundError(f"no CEE database at {self.path} (run `cee init` first)")
-        self._writer = Writer(self._connect)
-        await self._writer.start()
-        self._checkpointer = asyncio.create_task(self._checkpoint_often(), name="cee-checkpoint")
+        if self.writer_address:
+            # The writer process checkpoints; this one only sends it jobs.
+            self._writer = RemoteWriter(self.writer_address)
+            await self._writer.start()
+        else:
+            self._writer = Writer(self._connect)
+            await self._writer.start()
+            self._checkpointer = asyncio.create_task(
+                self._checkpoint_often(), name="cee-checkpoint"
+            )
         self.config_changed()
+
+    @property
+    def local_writer(self) -> Writer:
+        """The writer this process owns (the writer process serves it to the others)."""
+        assert isinstance(self._writer, Writer), "this store sends its writes elsewhere"
+        return self._writer
 
     async def _checkpoint_often(self) -> None:
         """Copy the WAL into the database in the background, on a reader's thread.
@@ -173,8 +196,8 @@ class SqliteStore(Store):
             f.write(str(time.time_ns()))
         os.replace(tmp, self._stamp)
 
-    async def _admin_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        result = await self._write(fn)
+    async def _admin_write(self, fn: Callable[..., T], *args: Any) -> T:
+        result = await self._write(fn, *args)
         self._bump_config()
         return result
 
@@ -182,56 +205,27 @@ class SqliteStore(Store):
         return bool(await self._read(lambda c: c.execute(Q.count_accounts).fetchone()[0]))
 
     async def secret(self) -> bytes:
-        def get_or_make(conn: sqlite3.Connection) -> str:
-            row = conn.execute(Q.get_meta, ("key_secret",)).fetchone()
-            if row is not None:
-                return str(row[0])
-            value = new_secret()
-            conn.execute(Q.put_meta, ("key_secret", value))
-            return value
-
-        return bytes.fromhex(await self._write(get_or_make))
+        return bytes.fromhex(await self._write(_get_or_make_secret))
 
     # -- accounts, users, keys ------------------------------------------------------------
 
     async def create_account(self, name: str, primary_key: str) -> int:
-        def insert(conn: sqlite3.Connection) -> int:
-            now = utcnow()
-            try:
-                account_id = int(
-                    conn.execute(Q.insert_account, (name, primary_key, now)).fetchone()[0]
-                )
-            except sqlite3.IntegrityError:
-                raise Duplicate.entry(name, "account") from None
-            for attr, datatype in BUILTIN_ATTRIBUTES.items():
-                conn.execute(Q.insert_attribute, (account_id, attr, datatype.value, 1, now))
-            return account_id
-
-        return await self._admin_write(insert)
+        return await self._admin_write(_insert_account, name, primary_key)
 
     async def accounts(self) -> list[AccountRow]:
         rows = await self._read(lambda c: c.execute(Q.select_accounts).fetchall())
         return [AccountRow(r[0], r[1], bool(r[2]), r[3]) for r in rows]
 
     async def set_api_mode(self, account_id: int, on: bool) -> None:
-        await self._admin_write(lambda c: c.execute(Q.update_api_mode, (int(on), account_id)))
+        await self._admin_write(_execute, Q.update_api_mode, (int(on), account_id))
 
     async def set_primary_key(self, account_id: int, attribute: str) -> None:
-        await self._admin_write(lambda c: c.execute(Q.update_primary_key, (attribute, account_id)))
+        await self._admin_write(_execute, Q.update_primary_key, (attribute, account_id))
 
     async def create_user(
         self, account_id: int, username: str, password_hash: str, is_admin: bool
     ) -> int:
-        def insert(conn: sqlite3.Connection) -> int:
-            try:
-                row = conn.execute(
-                    Q.insert_user, (account_id, username, password_hash, int(is_admin), utcnow())
-                ).fetchone()
-            except sqlite3.IntegrityError:
-                raise Duplicate.entry(username, "username") from None
-            return int(row[0])
-
-        return await self._admin_write(insert)
+        return await self._admin_write(_insert_user, account_id, username, password_hash, is_admin)
 
     async def users(self, account_id: int | None = None) -> list[UserRow]:
         rows = await self._read(
@@ -240,15 +234,10 @@ class SqliteStore(Store):
         return [UserRow(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6]) for r in rows]
 
     async def set_user_active(self, user_id: int, active: bool) -> None:
-        await self._admin_write(lambda c: c.execute(Q.update_user_active, (int(active), user_id)))
+        await self._admin_write(_execute, Q.update_user_active, (int(active), user_id))
 
     async def replace_key(self, user_id: int, key_hash: str, prefix: str) -> None:
-        def rotate(conn: sqlite3.Connection) -> None:
-            now = utcnow()
-            conn.execute(Q.revoke_user_keys, (now, user_id))
-            conn.execute(Q.insert_key, (user_id, key_hash, prefix, now))
-
-        await self._admin_write(rotate)
+        await self._admin_write(_replace_key, user_id, key_hash, prefix)
 
     async def active_keys(self) -> list[KeyRow]:
         rows = await self._read(lambda c: c.execute(Q.select_active_keys).fetchall())
@@ -273,23 +262,10 @@ class SqliteStore(Store):
         return result
 
     async def create_attribute(self, account_id: int, name: str, datatype: Datatype) -> None:
-        def insert(conn: sqlite3.Connection) -> None:
-            row = conn.execute(
-                Q.insert_attribute, (account_id, name, datatype.value, 0, utcnow())
-            ).fetchone()
-            if row is None:
-                raise Duplicate.entry(name, "attribute")
-
-        await self._admin_write(insert)
+        await self._admin_write(_insert_attribute, account_id, name, datatype.value)
 
     async def create_list(self, account_id: int, name: str) -> int:
-        def insert(conn: sqlite3.Connection) -> int:
-            row = conn.execute(Q.insert_list, (account_id, name, utcnow())).fetchone()
-            if row is None:
-                raise Duplicate.entry(name, "listname")
-            return int(row[0])
-
-        return await self._admin_write(insert)
+        return await self._admin_write(_insert_list, account_id, name)
 
     async def lists(self, account_id: int) -> list[ListRow]:
         rows = await self._read(lambda c: c.execute(Q.select_lists, (account_id,)).fetchall())
@@ -317,10 +293,7 @@ class SqliteStore(Store):
                 _create_contacts, (ctx, records, listid), len(records)
             )
             return outcomes
-        assert self._writer is not None, "store is not open"
-        return await self._writer.run(
-            lambda c: _write_contacts(c, ctx, op, records, listid), len(records)
-        )
+        return await self._write(_write_contacts, ctx, op, records, listid, weight=len(records))
 
     async def get_contact(self, account_id: int, match_key: str) -> ContactView | None:
         def read(conn: sqlite3.Connection) -> ContactView | None:
@@ -340,53 +313,18 @@ class SqliteStore(Store):
         return await self._read(read)
 
     async def remove_from_list(self, ctx: WriteContext, match_key: str, listid: int) -> None:
-        def remove(conn: sqlite3.Connection) -> None:
-            _require_list(conn, ctx.account_id, listid)
-            row = conn.execute(Q.select_contact_for_update, (ctx.account_id, match_key)).fetchone()
-            if row is None:
-                raise NotFound(f"data: no contact '{match_key}' in this account")
-            if conn.execute(Q.delete_member, (listid, row[0])).fetchone() is None:
-                raise NotFound(f"data: contact '{match_key}' is not in list {listid}")
-            _history(conn, ctx, match_key, {"_list_left": listid}, utcnow())
-
-        await self._write(remove)
+        await self._write(_remove_from_list, ctx, match_key, listid)
 
     async def set_blacklisted(
         self, ctx: WriteContext, record: ContactRecord, blacklisted: bool
     ) -> None:
-        def apply(conn: sqlite3.Connection) -> None:
-            now = utcnow()
-            row = conn.execute(Q.select_contact_for_update, (ctx.account_id, record.key)).fetchone()
-            if row is None:
-                attributes = record.stored_attributes()
-                row = conn.execute(
-                    Q.insert_contact,
-                    (ctx.account_id, record.key, record.key_display, _json(attributes), now, now),
-                ).fetchone()
-                _history(conn, ctx, record.key, creation_changes(attributes), now)
-                before = False
-            else:
-                before = bool(row[2])
-            if before != blacklisted:
-                conn.execute(Q.update_contact_blacklist, (int(blacklisted), now, row[0]))
-                _history(conn, ctx, record.key, {"_blacklisted": [before, blacklisted]}, now)
-
-        await self._write(apply)
+        await self._write(_set_blacklisted, ctx, record, blacklisted)
 
     async def empty_list(self, ctx: WriteContext, listid: int) -> int:
-        return await self._write(lambda c: _empty_list(c, ctx, listid))
+        return await self._write(_empty_list, ctx, listid)
 
     async def erase_contact(self, ctx: WriteContext, match_key: str) -> bool:
-        def erase(conn: sqlite3.Connection) -> bool:
-            row = conn.execute(Q.select_contact_for_update, (ctx.account_id, match_key)).fetchone()
-            conn.execute(Q.delete_history, (ctx.account_id, match_key))
-            if row is None:
-                return False
-            conn.execute(Q.delete_contact_members, (row[0],))
-            conn.execute(Q.delete_contact, (row[0],))
-            return True
-
-        return await self._write(erase)
+        return await self._write(_erase_contact, ctx, match_key)
 
     async def history(
         self, account_id: int, match_key: str, since: str | None = None, until: str | None = None
@@ -417,20 +355,7 @@ class SqliteStore(Store):
     async def journal_claim(
         self, worker_id: str, limit: int, lease_seconds: float
     ) -> list[JournalEntry]:
-        def claim(conn: sqlite3.Connection) -> list[JournalEntry]:
-            now = time.time()
-            rows = conn.execute(
-                Q.claim_journal, (worker_id, now + lease_seconds, now, limit)
-            ).fetchall()
-            return sorted(
-                (
-                    JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]), r[7])
-                    for r in rows
-                ),
-                key=lambda e: e.id,
-            )
-
-        return await self._write(claim)
+        return await self._write(_claim_journal, worker_id, limit, lease_seconds)
 
     async def journal_apply(
         self,
@@ -440,53 +365,19 @@ class SqliteStore(Store):
         records: list[ContactRecord | CeeError],
         listid: int | None,
     ) -> bool:
-        def apply(conn: sqlite3.Connection) -> bool:
-            if conn.execute(Q.check_claim, (entry.id, worker_id)).fetchone() is None:
-                return False
-            ctx = WriteContext(entry.account_id, entry.requestid, entry.key_prefix, entry.activity)
-            valid = [r for r in records if isinstance(r, ContactRecord)]
-            written: list[Outcome]
-            try:
-                written = _write_contacts(conn, ctx, op, valid, listid) if valid else []
-            except NotFound as missing_list:
-                written = [missing_list for _ in valid]
-            outcomes = iter(written)
-            merged = [r if isinstance(r, CeeError) else next(outcomes) for r in records]
-            conn.execute(
-                Q.finish_journal,
-                (result_word(merged), _json(stored_report(merged)), utcnow(), entry.id),
-            )
-            return True
-
-        assert self._writer is not None, "store is not open"
-        return await self._writer.run(apply, len(records))
+        return await self._write(
+            _journal_apply, entry, worker_id, op, records, listid, weight=len(records)
+        )
 
     async def journal_empty_list(self, entry: JournalEntry, worker_id: str, listid: int) -> bool:
-        def apply(conn: sqlite3.Connection) -> bool:
-            if conn.execute(Q.check_claim, (entry.id, worker_id)).fetchone() is None:
-                return False
-            ctx = WriteContext(entry.account_id, entry.requestid, entry.key_prefix, entry.activity)
-            outcome: Outcome = None
-            try:
-                _empty_list(conn, ctx, listid)
-            except NotFound as missing_list:
-                outcome = missing_list
-            conn.execute(
-                Q.finish_journal,
-                (result_word([outcome]), _json(stored_report([outcome])), utcnow(), entry.id),
-            )
-            return True
-
-        return await self._write(apply)
+        return await self._write(_journal_empty_list, entry, worker_id, listid)
 
     async def journal_claimers(self) -> list[str]:
         rows = await self._read(lambda c: c.execute(Q.select_journal_claimers).fetchall())
         return [r[0] for r in rows]
 
     async def journal_release(self, worker_id: str) -> int:
-        return await self._write(
-            lambda c: len(c.execute(Q.release_journal_claims, (worker_id,)).fetchall())
-        )
+        return await self._write(_release_journal_claims, worker_id)
 
     async def journal_status(self, account_id: int, requestid: str) -> JournalStatus | None:
         row = await self._read(
@@ -502,6 +393,171 @@ class SqliteStore(Store):
             return 0, 0.0
         age = datetime.now(UTC) - datetime.fromisoformat(oldest)
         return int(count), max(age / timedelta(seconds=1), 0.0)
+
+
+# -- write jobs: module-level functions of the write connection (see SqliteStore._write) ----------
+
+
+def _execute(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> None:
+    conn.execute(sql, params)
+
+
+def _get_or_make_secret(conn: sqlite3.Connection) -> str:
+    row = conn.execute(Q.get_meta, ("key_secret",)).fetchone()
+    if row is not None:
+        return str(row[0])
+    value = new_secret()
+    conn.execute(Q.put_meta, ("key_secret", value))
+    return value
+
+
+def _insert_account(conn: sqlite3.Connection, name: str, primary_key: str) -> int:
+    now = utcnow()
+    try:
+        account_id = int(conn.execute(Q.insert_account, (name, primary_key, now)).fetchone()[0])
+    except sqlite3.IntegrityError:
+        raise Duplicate.entry(name, "account") from None
+    for attr, datatype in BUILTIN_ATTRIBUTES.items():
+        conn.execute(Q.insert_attribute, (account_id, attr, datatype.value, 1, now))
+    return account_id
+
+
+def _insert_user(
+    conn: sqlite3.Connection, account_id: int, username: str, password_hash: str, is_admin: bool
+) -> int:
+    try:
+        row = conn.execute(
+            Q.insert_user, (account_id, username, password_hash, int(is_admin), utcnow())
+        ).fetchone()
+    except sqlite3.IntegrityError:
+        raise Duplicate.entry(username, "username") from None
+    return int(row[0])
+
+
+def _replace_key(conn: sqlite3.Connection, user_id: int, key_hash: str, prefix: str) -> None:
+    now = utcnow()
+    conn.execute(Q.revoke_user_keys, (now, user_id))
+    conn.execute(Q.insert_key, (user_id, key_hash, prefix, now))
+
+
+def _insert_attribute(conn: sqlite3.Connection, account_id: int, name: str, datatype: str) -> None:
+    row = conn.execute(Q.insert_attribute, (account_id, name, datatype, 0, utcnow())).fetchone()
+    if row is None:
+        raise Duplicate.entry(name, "attribute")
+
+
+def _insert_list(conn: sqlite3.Connection, account_id: int, name: str) -> int:
+    row = conn.execute(Q.insert_list, (account_id, name, utcnow())).fetchone()
+    if row is None:
+        raise Duplicate.entry(name, "listname")
+    return int(row[0])
+
+
+def _remove_from_list(
+    conn: sqlite3.Connection, ctx: WriteContext, match_key: str, listid: int
+) -> None:
+    _require_list(conn, ctx.account_id, listid)
+    row = conn.execute(Q.select_contact_for_update, (ctx.account_id, match_key)).fetchone()
+    if row is None:
+        raise NotFound(f"data: no contact '{match_key}' in this account")
+    if conn.execute(Q.delete_member, (listid, row[0])).fetchone() is None:
+        raise NotFound(f"data: contact '{match_key}' is not in list {listid}")
+    _history(conn, ctx, match_key, {"_list_left": listid}, utcnow())
+
+
+def _set_blacklisted(
+    conn: sqlite3.Connection, ctx: WriteContext, record: ContactRecord, blacklisted: bool
+) -> None:
+    now = utcnow()
+    row = conn.execute(Q.select_contact_for_update, (ctx.account_id, record.key)).fetchone()
+    if row is None:
+        attributes = record.stored_attributes()
+        row = conn.execute(
+            Q.insert_contact,
+            (ctx.account_id, record.key, record.key_display, _json(attributes), now, now),
+        ).fetchone()
+        _history(conn, ctx, record.key, creation_changes(attributes), now)
+        before = False
+    else:
+        before = bool(row[2])
+    if before != blacklisted:
+        conn.execute(Q.update_contact_blacklist, (int(blacklisted), now, row[0]))
+        _history(conn, ctx, record.key, {"_blacklisted": [before, blacklisted]}, now)
+
+
+def _erase_contact(conn: sqlite3.Connection, ctx: WriteContext, match_key: str) -> bool:
+    row = conn.execute(Q.select_contact_for_update, (ctx.account_id, match_key)).fetchone()
+    conn.execute(Q.delete_history, (ctx.account_id, match_key))
+    if row is None:
+        return False
+    conn.execute(Q.delete_contact_members, (row[0],))
+    conn.execute(Q.delete_contact, (row[0],))
+    return True
+
+
+def _claim_journal(
+    conn: sqlite3.Connection, worker_id: str, limit: int, lease_seconds: float
+) -> list[JournalEntry]:
+    now = time.time()
+    rows = conn.execute(Q.claim_journal, (worker_id, now + lease_seconds, now, limit)).fetchall()
+    return sorted(
+        (JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6]), r[7]) for r in rows),
+        key=lambda e: e.id,
+    )
+
+
+def _journal_apply(
+    conn: sqlite3.Connection,
+    entry: JournalEntry,
+    worker_id: str,
+    op: ContactOp,
+    records: list[ContactRecord | CeeError],
+    listid: int | None,
+) -> bool:
+    if conn.execute(Q.check_claim, (entry.id, worker_id)).fetchone() is None:
+        return False
+    ctx = WriteContext(entry.account_id, entry.requestid, entry.key_prefix, entry.activity)
+    valid = [r for r in records if isinstance(r, ContactRecord)]
+    written: list[Outcome]
+    try:
+        written = _write_contacts(conn, ctx, op, valid, listid) if valid else []
+    except NotFound as missing_list:
+        written = [missing_list for _ in valid]
+    outcomes = iter(written)
+    merged = [r if isinstance(r, CeeError) else next(outcomes) for r in records]
+    conn.execute(
+        Q.finish_journal,
+        (result_word(merged), _json(stored_report(merged)), utcnow(), entry.id),
+    )
+    return True
+
+
+def _journal_empty_list(
+    conn: sqlite3.Connection, entry: JournalEntry, worker_id: str, listid: int
+) -> bool:
+    if conn.execute(Q.check_claim, (entry.id, worker_id)).fetchone() is None:
+        return False
+    ctx = WriteContext(entry.account_id, entry.requestid, entry.key_prefix, entry.activity)
+    outcome: Outcome = None
+    try:
+        _empty_list(conn, ctx, listid)
+    except NotFound as missing_list:
+        outcome = missing_list
+    conn.execute(
+        Q.finish_journal,
+        (result_word([outcome]), _json(stored_report([outcome])), utcnow(), entry.id),
+    )
+    return True
+
+
+def _release_journal_claims(conn: sqlite3.Connection, worker_id: str) -> int:
+    return len(conn.execute(Q.release_journal_claims, (worker_id,)).fetchall())
+
+
+def is_journal_append(fn: Any) -> bool:
+    """Whether a write job appends to the async journal (the writer process then wakes its
+    worker at once rather than at its next poll)."""
+    return fn is _append_journal
 
 
 def _append_journal(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[None]:
