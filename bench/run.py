@@ -112,7 +112,7 @@ class Server:
 
     def peak_rss_mb(self) -> float:
         """VmHWM, the most resident memory a process ever had, summed over the server's
-        processes (with --processes: the supervisor, the HTTP and background processes)."""
+        processes (with --processes: the supervisor, the HTTP, writer and worker processes)."""
         total = 0.0
         for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
             try:

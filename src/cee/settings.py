@@ -65,8 +65,8 @@ SETTINGS: tuple[Setting, ...] = (
         "processes",
         1,
         "CEE_PROCESSES",
-        "HTTP processes `cee serve` runs; above 1, one more process runs the async worker and "
-        "(on SQLite) the one write connection they all share.",
+        "HTTP processes `cee serve` runs; above 1, the async worker and (on SQLite) the one "
+        "write connection they all share run in processes of their own.",
         int,
     ),
     Setting(

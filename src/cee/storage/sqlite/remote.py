@@ -28,6 +28,10 @@ from cee.storage.sqlite.writer import Many, Writer
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!I")
+# Frames from the writer with this call id are notices, not answers.
+NOTICE_ID = 0
+# The notice that journal entries were appended (and committed).
+JOURNAL_NOTICE = "journal"
 # A frame can carry a 1,000-contact array and its outcomes; far below this.
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -51,13 +55,21 @@ class _Outbox:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
         self._frames: list[bytes] = []
+        self._notices: set[str] = set()
 
     def put(self, frame: bytes) -> None:
         if not self._frames:
             asyncio.get_running_loop().call_soon(self._flush)
         self._frames.append(frame)
 
+    def notice(self, what: str) -> None:
+        """A notice, sent once per loop turn however often it is raised in that turn."""
+        if what not in self._notices:
+            self._notices.add(what)
+            self.put(_frame((NOTICE_ID, True, what)))
+
     def _flush(self) -> None:
+        self._notices.clear()
         frames, self._frames = self._frames, []
         if not self._writer.is_closing():
             self._writer.write(b"".join(frames))
@@ -78,12 +90,15 @@ def _portable(exc: BaseException) -> BaseException:
 class WriterService:
     """Serves one local `Writer` to the HTTP processes over a Unix socket."""
 
-    def __init__(self, writer: Writer, path: str, on_done: Callable[[Any], None] | None = None):
+    def __init__(self, writer: Writer, path: str, journal_append: Callable[[Any], bool]):
+        """`journal_append(fn)`: whether a job appends to the async journal; once it is
+        committed, every connected process gets a JOURNAL_NOTICE (the worker wakes on it)."""
         self.writer = writer
         self.path = path
-        self._on_done = on_done
+        self._journal_append = journal_append
         self._server: asyncio.AbstractServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._outboxes: set[_Outbox] = set()
 
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -104,6 +119,7 @@ class WriterService:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         outbox = _Outbox(writer)
+        self._outboxes.add(outbox)
         try:
             while True:
                 call_id, fn, payload, weight, many = await _read_frame(reader)
@@ -113,6 +129,7 @@ class WriterService:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the HTTP process went away; its jobs still finish
         finally:
+            self._outboxes.discard(outbox)
             writer.close()
 
     async def _one(
@@ -131,8 +148,9 @@ class WriterService:
         except Exception as exc:  # a result that cannot travel: the caller still gets an answer
             frame = _frame((call_id, False, _portable(exc)))
         outbox.put(frame)
-        if self._on_done is not None:
-            self._on_done(fn)
+        if reply[1] and self._journal_append(fn):
+            for each in self._outboxes:
+                each.notice(JOURNAL_NOTICE)
 
 
 # -- the HTTP process's side --------------------------------------------------------------------
@@ -148,8 +166,10 @@ class RemoteWriter:
         self._stream: asyncio.StreamWriter | None = None
         self._receiver: asyncio.Task[None] | None = None
         self._waiting: dict[int, asyncio.Future[Any]] = {}
-        self._next_id = 0
+        self._next_id = NOTICE_ID
         self._connecting: asyncio.Lock | None = None
+        # Called with each notice the writer process sends (see JOURNAL_NOTICE).
+        self.on_notice: Callable[[str], None] | None = None
 
     async def start(self) -> None:
         self._connecting = asyncio.Lock()
@@ -185,6 +205,10 @@ class RemoteWriter:
         try:
             while True:
                 call_id, ok, value = await _read_frame(reader)
+                if call_id == NOTICE_ID:
+                    if self.on_notice is not None:
+                        self.on_notice(value)
+                    continue
                 future = self._waiting.pop(call_id, None)
                 if future is None or future.done():
                     continue

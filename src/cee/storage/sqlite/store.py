@@ -37,7 +37,7 @@ from cee.storage.base import (
 )
 from cee.storage.migrate import apply_migrations
 from cee.storage.queries import Queries
-from cee.storage.sqlite.remote import RemoteWriter
+from cee.storage.sqlite.remote import JOURNAL_NOTICE, RemoteWriter
 from cee.storage.sqlite.writer import Writer
 
 T = TypeVar("T")
@@ -132,6 +132,12 @@ class SqliteStore(Store):
                 self._checkpoint_often(), name="cee-checkpoint"
             )
         self.config_changed()
+
+    def on_journal_append(self, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever the writer process reports appends to the async journal
+        (however many a commit held), so that a worker elsewhere need not poll for them."""
+        assert isinstance(self._writer, RemoteWriter), "only a store with a writer process"
+        self._writer.on_notice = lambda notice: callback() if notice == JOURNAL_NOTICE else None
 
     @property
     def local_writer(self) -> Writer:
@@ -583,10 +589,9 @@ def _empty_list(conn: sqlite3.Connection, ctx: WriteContext, listid: int) -> int
 def _history(
     conn: sqlite3.Connection, ctx: WriteContext, key: str, changes: dict[str, Any], now: str
 ) -> None:
-    conn.execute(
-        Q.insert_history,
-        (ctx.account_id, key, ctx.requestid, ctx.key_prefix, ctx.activity, _json(changes), now),
-    )
+    who = (ctx.requestid, ctx.key_prefix, ctx.activity)
+    # The contact's id, the last parameter, is left to the statement to look up.
+    conn.execute(Q.insert_history, (ctx.account_id, key, *who, _json(changes), now, None))
 
 
 _CreateJob = tuple[WriteContext, list[ContactRecord], int | None]
@@ -642,7 +647,7 @@ def _create_contacts(
                 members.append((listid, contact_id, now))
                 changes["_list_joined"] = listid
             who = (ctx.requestid, ctx.key_prefix, ctx.activity)
-            history.append((ctx.account_id, record.key, *who, _json(changes), now))
+            history.append((ctx.account_id, record.key, *who, _json(changes), now, contact_id))
             outcomes.append(None)
         results.append(outcomes)
     if members:

@@ -1,10 +1,12 @@
 -- name: insert-history!
--- The contact's id is looked up here, from the row the same transaction just wrote or read:
--- the history index is by contact id (append-only for new contacts).
+-- The contact's id is ?8 when the caller knows it (the creates of addsync), else looked up here
+-- from the row the same transaction just wrote or read (coalesce stops at the first non-null,
+-- so a known id costs no lookup). The history index is by contact id (append-only for new
+-- contacts).
 INSERT INTO contact_history
     (account_id, match_key, requestid, key_prefix, activity, changes, at, contact_id)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
-        (SELECT id FROM contacts WHERE account_id = ?1 AND match_key = ?2));
+        coalesce(?8, (SELECT id FROM contacts WHERE account_id = ?1 AND match_key = ?2)));
 
 -- name: select-history
 -- Bounds are ISO-8601 text, which sorts as time does.
