@@ -46,10 +46,10 @@ async def list_owners(conn: Connection, listids: set[int]) -> dict[int, int]:
 
 
 class _NewContacts:
-    """Columns of the insert-contact statement, one entry per new contact."""
+    """The rows of the insert-contact statement, one object per new contact."""
 
     def __init__(self) -> None:
-        self.columns: tuple[list[Any], ...] = tuple([] for _ in range(9))
+        self.rows: list[dict[str, Any]] = []
 
     def add(
         self,
@@ -59,26 +59,26 @@ class _NewContacts:
         listid: int | None,
         changes: dict[str, Any] | None,
     ) -> None:
-        values = (
-            ctx.account_id,
-            record.key,
-            record.key_display,
-            dump(attributes),
-            listid,
-            None if changes is None else dump(changes),
-            ctx.requestid,
-            ctx.key_prefix,
-            ctx.activity,
+        self.rows.append(
+            {
+                "account_id": ctx.account_id,
+                "match_key": record.key,
+                "key_display": record.key_display,
+                "attributes": attributes,
+                "list_id": listid,
+                "changes": changes,
+                "requestid": ctx.requestid,
+                "key_prefix": ctx.key_prefix,
+                "activity": ctx.activity,
+            }
         )
-        for column, value in zip(self.columns, values, strict=True):
-            column.append(value)
 
     def __len__(self) -> int:
-        return len(self.columns[0])
+        return len(self.rows)
 
     async def insert(self, conn: Connection) -> list[Any]:
         """Insert; the rows (id, account_id, match_key) of the contacts actually created."""
-        return list(await conn.fetch(Q.insert_contact, *self.columns))
+        return list(await conn.fetch(Q.insert_contact, dump(self.rows)))
 
 
 async def create_batch(conn: Connection, jobs: list[CreateJob]) -> list[list[Outcome] | NotFound]:

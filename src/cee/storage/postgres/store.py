@@ -84,6 +84,16 @@ async def _insert_journal(conn: Connection, entries: list[JournalEntry]) -> list
     return [None] * len(entries)
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What the pool does to a released connection, beyond ending its transaction: nothing.
+
+    CEE sets no session state on pooled connections (its advisory locks are transaction-scoped
+    and LISTEN has a connection of its own), and asyncpg's default (UNLISTEN *, RESET ALL, ...)
+    is one more round trip per release (py-spy: ~4 % of the server's time on 1,000-contact
+    arrays).
+    """
+
+
 class PostgresStore(Store):
     dialect = "postgres"
 
@@ -114,6 +124,7 @@ class PostgresStore(Store):
             # `on` is PostgreSQL's default; set here so that no role or database setting can
             # turn a Success into a write that a crash may lose.
             server_settings={"synchronous_commit": "on", "application_name": "cee"},
+            reset=_keep_session,
         )
         if not await self._pool.fetchval("SELECT to_regclass('meta') IS NOT NULL"):
             await self._pool.close()
