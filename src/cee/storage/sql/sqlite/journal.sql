@@ -4,10 +4,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?);
 
 -- name: claim-journal
 -- Oldest first; a running entry whose lease ran out belongs to a dead worker and is re-delivered.
+-- `state <> 'done'` names the partial index journal_pending, read in id order up to the LIMIT.
 UPDATE journal SET state = 'running', claimed_by = ?, claimed_until = ?, attempts = attempts + 1
 WHERE id IN (
     SELECT id FROM journal
-    WHERE state = 'queued' OR (state = 'running' AND claimed_until < ?)
+    WHERE state <> 'done' AND (state = 'queued' OR claimed_until < ?)
     ORDER BY id LIMIT ?
 )
 RETURNING id, requestid, account_id, user_id, key_prefix, activity, payload, attempts;
