@@ -27,8 +27,8 @@ def background_jobs(settings: Settings, *, worker: bool) -> list[BackgroundJob]:
 def app_from_environment() -> CeeApp:
     """The app of one HTTP process under `--processes` (spawned: settings from the environment).
 
-    The async worker runs in the background process, not here; on SQLite every write goes to
-    the writer process there.
+    The async worker runs in the worker process, not here; on SQLite every write goes to the
+    writer process.
     """
     from cee.logs import configure_logging
     from cee.processes import WRITER_SOCKET_ENV
