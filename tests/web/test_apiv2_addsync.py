@@ -12,8 +12,8 @@ from tests.web.util import (
     assert_records,
     assert_success,
     create_attribute,
-    create_list,
     list_counts,
+    new_list,
     stored_contact,
 )
 
@@ -108,8 +108,7 @@ def test_unicode_is_stored_as_sent(shared_server: Server) -> None:
 
 
 def test_listid_adds_the_contact_to_the_list(shared_server: Server) -> None:
-    name = f"members-{uuid.uuid4().hex[:8]}"
-    listid = create_list(shared_server, name)
+    name, listid = new_list(shared_server, "members")
     assert_success(addsync(shared_server, {"EMAIL": unique_email("m")}, listid=listid))
     assert_success(addsync(shared_server, {"EMAIL": unique_email("m")}, listid=listid))
     assert list_counts(shared_server)[name] == 2
@@ -123,8 +122,7 @@ def test_an_unknown_listid_stores_nothing(shared_server: Server) -> None:
 
 
 def test_an_array_stores_every_contact(shared_server: Server) -> None:
-    name = f"batch-{uuid.uuid4().hex[:8]}"
-    listid = create_list(shared_server, name)
+    name, listid = new_list(shared_server, "batch")
     emails = [unique_email("arr") for _ in range(5)]
     resp = addsync(shared_server, [{"EMAIL": e} for e in emails], listid=listid)
     assert_records(resp, "Success", [None] * 5)
@@ -136,8 +134,7 @@ def test_an_array_stores_every_contact(shared_server: Server) -> None:
 def test_an_array_mixing_good_and_bad_keeps_the_good_and_reports_the_bad(
     shared_server: Server,
 ) -> None:
-    name = f"mixed-{uuid.uuid4().hex[:8]}"
-    listid = create_list(shared_server, name)
+    name, listid = new_list(shared_server, "mixed")
     existing = unique_email("exists")
     assert_success(addsync(shared_server, {"EMAIL": existing}))
     good = [unique_email("good") for _ in range(3)]

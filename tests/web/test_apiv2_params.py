@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -12,9 +11,9 @@ from tests.web.util import (
     FORM,
     addsync,
     assert_success,
-    create_list,
     dumps,
     list_counts,
+    new_list,
     stored_contact,
 )
 
@@ -35,8 +34,7 @@ def test_post_urlencoded_with_everything_in_the_body(shared_server: Server) -> N
 def test_the_seeds_shape_data_and_listid_in_the_query_and_an_empty_body(
     shared_server: Server,
 ) -> None:
-    name = f"seed-{uuid.uuid4().hex[:8]}"
-    listid = create_list(shared_server, name)
+    name, listid = new_list(shared_server, "seed")
     email = unique_email("seedshape")
     data = {"FIRST_NAME": "Mike", "EMAIL": email, "MOBILE": 9999999999, "CUSTOMER_ID": "00000132"}
     query = urlencode(
@@ -49,8 +47,7 @@ def test_the_seeds_shape_data_and_listid_in_the_query_and_an_empty_body(
 
 
 def test_get_with_everything_in_the_query(shared_server: Server) -> None:
-    name = f"get-{uuid.uuid4().hex[:8]}"
-    listid = create_list(shared_server, name)
+    name, listid = new_list(shared_server, "get")
     email = unique_email("get")
     assert_success(addsync(shared_server, {"EMAIL": email}, listid=listid, method="GET"))
     assert list_counts(shared_server)[name] == 1
@@ -58,8 +55,7 @@ def test_get_with_everything_in_the_query(shared_server: Server) -> None:
 
 
 def test_multipart_form_data(shared_server: Server) -> None:
-    name = f"mp-{uuid.uuid4().hex[:8]}"
-    listid = create_list(shared_server, name)
+    name, listid = new_list(shared_server, "mp")
     email = unique_email("mp")
     files = {
         "apikey": (None, shared_server.api_key),
@@ -82,8 +78,7 @@ def test_a_json_body_with_data_as_a_string(shared_server: Server) -> None:
 
 
 def test_a_json_body_with_data_as_an_object_and_listid_a_number(shared_server: Server) -> None:
-    name = f"json-{uuid.uuid4().hex[:8]}"
-    listid = create_list(shared_server, name)
+    name, listid = new_list(shared_server, "json")
     email = unique_email("json-obj")
     body = {
         **ADDSYNC,
@@ -134,8 +129,7 @@ def test_a_form_body_with_a_wrong_content_type(shared_server: Server) -> None:
 
 
 def test_the_body_wins_over_the_query(shared_server: Server) -> None:
-    name = f"wins-{uuid.uuid4().hex[:8]}"
-    listid = create_list(shared_server, name)
+    name, listid = new_list(shared_server, "wins")
     email = unique_email("wins")
     query = {
         "type": "lists",

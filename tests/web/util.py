@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import uuid
 from typing import Any
 
 import httpx
@@ -97,6 +98,12 @@ def create_list(server: Server, name: str, key: str | None = None) -> int:
     resp = server.api(query={"type": "lists", "activity": "create", "listname": name}, key=key)
     assert resp.status_code == 200, resp.text
     return int(resp.json()["result"]["listid"])
+
+
+def new_list(server: Server, tag: str) -> tuple[str, int]:
+    """A list with a unique name made for one test: (its name, its listid)."""
+    name = f"{tag}-{uuid.uuid4().hex[:8]}"
+    return name, create_list(server, name)
 
 
 def list_counts(server: Server, key: str | None = None) -> dict[str, int]:

@@ -128,6 +128,9 @@ class WriterService:
                 task.add_done_callback(self._tasks.discard)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the HTTP process went away; its jobs still finish
+        except Exception:
+            # A frame that is not ours (oversized, not a job): drop that connection, keep serving.
+            log.exception("the writer dropped a connection that sent a bad frame")
         finally:
             self._outboxes.discard(outbox)
             writer.close()
@@ -161,7 +164,6 @@ class RemoteWriter:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._reader: asyncio.StreamReader | None = None
         self._outbox: _Outbox | None = None
         self._stream: asyncio.StreamWriter | None = None
         self._receiver: asyncio.Task[None] | None = None
@@ -186,7 +188,7 @@ class RemoteWriter:
                 if asyncio.get_running_loop().time() > deadline:
                     raise
                 await asyncio.sleep(0.05)
-        self._reader, self._stream = reader, stream
+        self._stream = stream
         self._outbox = _Outbox(stream)
         self._receiver = asyncio.create_task(self._receive(reader), name="cee-writer-replies")
 
