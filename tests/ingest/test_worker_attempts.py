@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from pathlib import Path
 
-from cee import bootstrap
+from cee.admin import accounts
 from cee.engine import Engine
 from cee.ingest.worker import MAX_ATTEMPTS, Worker
 from cee.settings import Settings
@@ -18,7 +18,7 @@ from tests.conftest import opened
 def test_a_request_failing_every_attempt_is_reported_failed(url: str, tmp_path: Path) -> None:
     async def main() -> None:
         async with opened(url) as store:
-            creds = await bootstrap.initialise(store)
+            creds = await accounts.initialise(store)
             assert creds is not None
             account = creds.account_id
             payload = {"data": '[{"EMAIL": "p1@example.com"}, {"EMAIL": "p2@example.com"}]'}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cee import bootstrap
+from cee.admin import accounts, keys
 from cee.domain.attributes import BUILTIN_ATTRIBUTES
 from cee.domain.contacts import ContactRecord, Schema, normalise_contact
 from cee.domain.errors import Duplicate, InvalidContact, NotFound
@@ -26,7 +26,7 @@ def run(url: str, test: Callable[[Store, int], Awaitable[None]]) -> None:
 
     async def main() -> None:
         async with opened(url) as store:
-            creds = await bootstrap.initialise(store)
+            creds = await accounts.initialise(store)
             assert creds is not None
             await test(store, creds.account_id)
 
@@ -298,7 +298,7 @@ def test_config_change_from_another_store_is_noticed(url: str) -> None:
         assert store.config_changed() is False
         async with opened(url) as other:
             [admin] = await other.users(account)
-            await bootstrap.issue_key(other, admin.id)
+            await keys.create_key(other, admin.id)
             deadline = time.monotonic() + 3  # the documented bound is about one second
             while not store.config_changed():
                 assert time.monotonic() < deadline, "config change not noticed"
@@ -324,7 +324,7 @@ def test_secret_is_one_per_database(url: str) -> None:
 def test_nodes_starting_together_bootstrap_once(url: str) -> None:
     async def main() -> None:
         async with opened(url) as a, opened(url) as b, opened(url) as c:
-            made = await asyncio.gather(*(bootstrap.initialise(s) for s in (a, b, c)))
+            made = await asyncio.gather(*(accounts.initialise(s) for s in (a, b, c)))
             assert sum(m is not None for m in made) == 1
             assert len(await a.accounts()) == 1
             assert len(await b.users()) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from cee import bootstrap
+from cee.admin import accounts
 from cee.domain.attributes import BUILTIN_ATTRIBUTES
 from cee.domain.contacts import Schema, normalise_contact
 from cee.storage import open_store
@@ -19,7 +19,7 @@ def test_journal_empty_list_applies_once_and_reports(url: str) -> None:
         store = open_store(url)
         await store.open(migrate=True)
         try:
-            creds = await bootstrap.initialise(store)
+            creds = await accounts.initialise(store)
             assert creds is not None
             account = creds.account_id
             listid = await store.create_list(account, "L")

@@ -1,0 +1,95 @@
+"""Accounts: the first start, creating one with its admin, API Mode and the primary key."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from cee.admin import audit
+from cee.admin.users import create_user
+from cee.domain.attributes import PRIMARY_KEY_CHOICES
+from cee.domain.errors import BadParameter, CeeError, Duplicate, NotFound
+from cee.storage.base import AccountRow, Store
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What is shown once: a new account's or user's password and API key."""
+
+    account_id: int
+    account_name: str
+    primary_key: str
+    admin_user: str
+    admin_password: str
+    api_key: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _primary_key(attribute: str) -> str:
+    upper = attribute.upper()
+    if upper not in PRIMARY_KEY_CHOICES:
+        raise BadParameter(f"primary key: '{upper}' is not one of {', '.join(PRIMARY_KEY_CHOICES)}")
+    return upper
+
+
+async def create_account(
+    store: Store, name: str, primary_key: str = "EMAIL", admin_user: str | None = None
+) -> Credentials:
+    """An account with API Mode on, the built-in attributes, an admin user and their key."""
+    primary_key = _primary_key(primary_key)
+    account_id = await store.create_account(name, primary_key)
+    username = admin_user or ("admin" if account_id == 1 else f"admin-{account_id}")
+    made = await create_user(store, account_id, username, is_admin=True)
+    await audit.record(store, "account.create", account_id=account_id, target=name)
+    return Credentials(account_id, name, primary_key, username, made.password, made.api_key)
+
+
+async def initialise(store: Store, primary_key: str = "EMAIL") -> Credentials | None:
+    """Bootstrap a new database; None (and nothing changed) if it already was."""
+    if await store.is_initialised():
+        return None
+    try:
+        return await create_account(store, "default", primary_key)
+    except Duplicate:
+        # Another process (a second node starting at the same moment) bootstrapped first.
+        return None
+
+
+async def list_accounts(store: Store) -> list[AccountRow]:
+    return await store.accounts()
+
+
+async def find_account(store: Store, account: str | None) -> AccountRow:
+    """An account by id or name; the first one when none is named (a single-account box)."""
+    rows = await store.accounts()
+    if not rows:
+        raise NotFound("no account: run `cee init` first")
+    if account is None:
+        return rows[0]
+    for row in rows:
+        if str(row.id) == account or row.name == account:
+            return row
+    raise NotFound(f"account: no account '{account}'")
+
+
+async def set_api_mode(store: Store, account: AccountRow, on: bool) -> None:
+    """With API Mode off every key of the account is refused (403) at once."""
+    await store.set_api_mode(account.id, on)
+    await audit.record(
+        store, "account.api_mode", account_id=account.id, target="on" if on else "off"
+    )
+
+
+async def set_primary_key(store: Store, account: AccountRow, attribute: str) -> str:
+    """Choose the primary-key attribute; only while the account has no contacts.
+
+    Existing contacts are unique by the old key only, so changing it then would leave
+    duplicates under the new one.
+    """
+    upper = _primary_key(attribute)
+    if await store.count_contacts(account.id):
+        raise CeeError("the account has contacts; its primary key can no longer change")
+    await store.set_primary_key(account.id, upper)
+    await audit.record(store, "account.primary_key", account_id=account.id, target=upper)
+    return upper

@@ -1,0 +1,62 @@
+"""`cee account ...`: create, list, API Mode, primary key."""
+
+from __future__ import annotations
+
+import click
+
+from cee.admin import accounts
+from cee.cli.common import account_option, admin_command, json_option, print_credentials
+from cee.domain.attributes import PRIMARY_KEY_CHOICES
+from cee.storage import Store
+
+
+@click.group()
+def account() -> None:
+    """Accounts: create, list, API Mode, primary key."""
+
+
+@account.command("create")
+@click.argument("name")
+@click.option(
+    "--primary-key",
+    type=click.Choice(PRIMARY_KEY_CHOICES, case_sensitive=False),
+    default="EMAIL",
+    show_default=True,
+)
+@json_option
+@admin_command
+async def account_create(store: Store, name: str, primary_key: str, as_json: bool) -> None:
+    """Create an account with an admin user and an API key (shown once)."""
+    creds = await accounts.create_account(store, name, primary_key)
+    print_credentials(creds, as_json, "")
+
+
+@account.command("list")
+@admin_command
+async def account_list(store: Store) -> None:
+    """List accounts."""
+    for row in await accounts.list_accounts(store):
+        mode = "on" if row.api_mode else "off"
+        click.echo(f"{row.id}\t{row.name}\tprimary key {row.primary_key}\tAPI Mode {mode}")
+
+
+@account.command("api-mode")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@account_option
+@admin_command
+async def account_api_mode(store: Store, state: str, account: str | None) -> None:
+    """Turn API Mode on or off: with it off, every key of the account gets 403."""
+    row = await accounts.find_account(store, account)
+    await accounts.set_api_mode(store, row, state == "on")
+    click.echo(f"API Mode {state} for account {row.name}")
+
+
+@account.command("primary-key")
+@click.argument("attribute", type=click.Choice(PRIMARY_KEY_CHOICES, case_sensitive=False))
+@account_option
+@admin_command
+async def account_primary_key(store: Store, attribute: str, account: str | None) -> None:
+    """Choose the primary-key attribute (only while the account has no contacts)."""
+    row = await accounts.find_account(store, account)
+    chosen = await accounts.set_primary_key(store, row, attribute)
+    click.echo(f"primary key of account {row.name} is now {chosen}")

@@ -1,0 +1,26 @@
+"""`cee key ...`: API keys."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cee.admin import keys, users
+from cee.cli.common import admin_command, json_option
+from cee.storage import Store
+
+
+@click.group()
+def key() -> None:
+    """API keys."""
+
+
+@key.command("rotate")
+@click.argument("username")
+@json_option
+@admin_command
+async def key_rotate(store: Store, username: str, as_json: bool) -> None:
+    """Give the user a new key (shown once); the old one stops working at once."""
+    new_key = await keys.rotate_key(store, await users.find_user(store, username))
+    click.echo(json.dumps({"user": username, "api_key": new_key}) if as_json else new_key)

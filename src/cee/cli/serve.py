@@ -1,0 +1,69 @@
+"""`cee serve`: initialise a new database if needed, then serve the API."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from cee.admin import accounts
+from cee.cli.common import database_options, print_credentials, settings_from, with_store
+
+
+@click.command()
+@database_options
+@click.option("--host", envvar="CEE_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="CEE_PORT", default=8080, show_default=True, type=int)
+@click.option(
+    "--worker/--no-worker",
+    envvar="CEE_WORKER",
+    default=True,
+    show_default=True,
+    help="Run the async worker in this process.",
+)
+@click.option(
+    "--processes",
+    envvar="CEE_PROCESSES",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="HTTP processes; above 1, the worker and the SQLite writer get a process of their own.",
+)
+@click.option(
+    "--ceiling",
+    is_flag=True,
+    help="Benchmark aid: answer every request with a constant JSON (the HTTP ceiling).",
+)
+def serve(
+    data_dir: str,
+    database: str | None,
+    host: str,
+    port: int,
+    worker: bool,
+    processes: int,
+    ceiling: bool,
+) -> None:
+    """Serve the API (initialising a new data dir first, printing its credentials once)."""
+    from cee.server import run_server
+
+    logging.getLogger("cee").setLevel(logging.INFO)
+    settings = settings_from(
+        data_dir, database, host=host, port=port, worker=worker, processes=processes
+    )
+    creds = None
+    if not ceiling:
+        creds = with_store(lambda store: accounts.initialise(store), settings, migrate=True)
+        if creds is not None:
+            click.echo(f"initialised {settings.database_url()}")
+            print_credentials(creds, False, settings.database_url())
+    key = creds.api_key if creds else "YOUR_API_KEY"
+    click.echo(f"CEE serving on http://{host}:{port}/apiv2")
+    click.echo("Try:")
+    click.echo(
+        f"  curl -s -X POST 'http://{host}:{port}/apiv2?type=contact&activity=addsync"
+        f'&apikey={key}\' --data-urlencode \'data={{"EMAIL":"mike@example.com",'
+        f'"FIRST_NAME":"Mike"}}\''
+    )
+    sys.stdout.flush()
+    run_server(settings, ceiling=ceiling)
