@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from cee.admin import audit
 from cee.admin.users import create_user
 from cee.domain.attributes import PRIMARY_KEY_CHOICES
-from cee.domain.errors import BadParameter, CeeError, Duplicate, NotFound
+from cee.domain.errors import BadParameter, Conflict, Duplicate, NotFound
 from cee.storage.base import AccountRow, Store
 
 
@@ -89,7 +89,9 @@ async def set_primary_key(store: Store, account: AccountRow, attribute: str) -> 
     """
     upper = _primary_key(attribute)
     if await store.count_contacts(account.id):
-        raise CeeError("the account has contacts; its primary key can no longer change")
+        raise Conflict(
+            "primary key: the account has contacts; its primary key can no longer change"
+        )
     await store.set_primary_key(account.id, upper)
     await audit.record(store, "account.primary_key", account_id=account.id, target=upper)
     return upper

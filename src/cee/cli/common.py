@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -13,26 +14,33 @@ import click
 
 from cee.admin.accounts import Credentials
 from cee.domain.errors import CeeError
-from cee.settings import Settings
+from cee.settings import SETTINGS, Settings
 from cee.storage import open_store
 
 T = TypeVar("T")
+SETTING_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def setting_option(name: str, *decls: str, **overrides: Any) -> Callable[..., Any]:
+    """A click option for a setting of `cee.settings.SETTINGS`: its environment variable,
+    default and help come from that one table, so the CLI and docs/settings.md cannot drift."""
+    setting = SETTING_BY_NAME[name]
+    kwargs: dict[str, Any] = {
+        "envvar": setting.env,
+        "default": setting.default,
+        "show_default": True,
+        "help": setting.help,
+    }
+    if setting.kind is not bool:  # bool options are flags (--x/--no-x); click infers the type
+        kwargs["type"] = setting.kind
+    kwargs.update(overrides)
+    return click.option(*(decls or (f"--{name.replace('_', '-')}",)), name, **kwargs)
 
 
 def database_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option(
-        "--database",
-        envvar="CEE_DATABASE_URL",
-        default=None,
-        help="Database URL (sqlite:///… or postgresql://…); default: SQLite in --data-dir.",
-    )(fn)
-    fn = click.option(
-        "--data-dir",
-        envvar="CEE_DATA_DIR",
-        default="./var",
-        show_default=True,
-        help="Folder of the embedded SQLite database.",
-    )(fn)
+    # The empty default means "SQLite in --data-dir" (Settings.database_url); None passes it on.
+    fn = setting_option("database", default=None, show_default=False)(fn)
+    fn = setting_option("data_dir")(fn)
     return fn
 
 
@@ -44,6 +52,19 @@ def account_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(fn)
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def apply_log_level(settings: Settings) -> None:
+    """CEE's own messages from the `log_level` setting up (a serving process logs at info)."""
+    level = str(settings.log_level).lower()
+    if level not in LOG_LEVELS:
+        raise click.UsageError(
+            f"log level: '{settings.log_level}' is not one of {', '.join(LOG_LEVELS)}"
+        )
+    logging.getLogger("cee").setLevel(level.upper())
 
 
 def settings_from(data_dir: str, database: str | None, **extra: Any) -> Settings:

@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
 
 from cee.admin import accounts
-from cee.cli.common import database_options, print_credentials, settings_from, with_store
+from cee.cli.common import (
+    apply_log_level,
+    database_options,
+    print_credentials,
+    setting_option,
+    settings_from,
+    with_store,
+)
 
 
 @click.command()
 @database_options
-@click.option("--host", envvar="CEE_HOST", default="127.0.0.1", show_default=True)
-@click.option("--port", envvar="CEE_PORT", default=8080, show_default=True, type=int)
-@click.option(
-    "--worker/--no-worker",
-    envvar="CEE_WORKER",
-    default=True,
-    show_default=True,
-    help="Run the async worker in this process.",
-)
-@click.option(
-    "--processes",
-    envvar="CEE_PROCESSES",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="HTTP processes; above 1, the worker and the SQLite writer get a process of their own.",
-)
+@setting_option("host")
+@setting_option("port")
+@setting_option("worker", "--worker/--no-worker")
+# The table's int, bounded here: past 64 processes the machine is the limit, not CEE.
+@setting_option("processes", type=click.IntRange(1, 64))
 @click.option(
     "--ceiling",
     is_flag=True,
@@ -47,10 +41,10 @@ def serve(
     """Serve the API (initialising a new data dir first, printing its credentials once)."""
     from cee.server import run_server
 
-    logging.getLogger("cee").setLevel(logging.INFO)
     settings = settings_from(
         data_dir, database, host=host, port=port, worker=worker, processes=processes
     )
+    apply_log_level(settings)
     creds = None
     if not ceiling:
         creds = with_store(lambda store: accounts.initialise(store), settings, migrate=True)

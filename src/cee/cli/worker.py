@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 
 import click
 
-from cee.cli.common import database_options, settings_from
+from cee.cli.common import apply_log_level, database_options, settings_from
 
 
 @click.command()
@@ -17,8 +16,8 @@ def worker(data_dir: str, database: str | None) -> None:
     """Apply journaled async requests (beside `cee serve --no-worker`, or on other hosts)."""
     from cee.ingest.worker import run_standalone
 
-    logging.getLogger("cee").setLevel(logging.INFO)
     settings = settings_from(data_dir, database)
+    apply_log_level(settings)
     try:
         asyncio.run(run_standalone(settings))
     except (FileNotFoundError, RuntimeError) as exc:

@@ -11,6 +11,7 @@ rules here never need to know about transports.
     ├── TooLarge           the body or the record count is over the limit
     ├── InvalidContact     a contact breaks an attribute rule (per record in arrays)
     ├── Duplicate          the primary key (or list/attribute name) already exists
+    ├── Conflict           the change cannot be made in the current state (an admin rule)
     ├── RateLimited        the journal is too deep; the caller should retry later
     └── Internal           the engine could not do it (details carry no internals)
 """
@@ -62,6 +63,13 @@ class Duplicate(CeeError):
     def entry(cls, value: str, key: str) -> Duplicate:
         """The MySQL-shaped message Netcore answers with (the seed's Response 2)."""
         return cls(f"Duplicate entry '{value}' for key '{key}'")
+
+
+class Conflict(CeeError):
+    """An operator change the account's state forbids, e.g. a new primary key once it has
+    contacts (they are unique by the old key only)."""
+
+    name = "conflict"
 
 
 class RateLimited(CeeError):

@@ -7,8 +7,10 @@ from typing import Any
 from cee.domain.errors import (
     BadParameter,
     CeeError,
+    Conflict,
     Duplicate,
     Forbidden,
+    Internal,
     InvalidContact,
     InvalidKey,
     NotFound,
@@ -17,18 +19,22 @@ from cee.domain.errors import (
 )
 from cee.domain.outcomes import Outcome
 
-# error_code = HTTP status; the seed's duplicate is a 302 with no Location header.
+INTERNAL = 500
+
+# error_code = HTTP status; the seed's duplicate is a 302 with no Location header. Every error
+# of domain/errors.py has a row (tests/test_errors.py): a name missing here would answer 500.
 ERROR_CODES: dict[str, int] = {
     Duplicate.name: 302,
     BadParameter.name: 400,
     InvalidKey.name: 401,
     Forbidden.name: 403,
     NotFound.name: 404,
+    Conflict.name: 409,  # admin rules only (panel forms); no /apiv2 activity raises it
     TooLarge.name: 413,
     InvalidContact.name: 422,
     RateLimited.name: 429,
+    Internal.name: INTERNAL,
 }
-INTERNAL = 500
 
 
 def error_code(exc: CeeError) -> int:
