@@ -32,7 +32,7 @@ from typing import Any
 from cee.engine import Engine
 from cee.settings import Settings
 from cee.storage.sqlite import store as sqlite_store
-from cee.web import apiv2
+from cee.web.apiv2 import handler as apiv2
 
 CEE = str(Path(sys.executable).parent / "cee")
 CALLERS = 32

@@ -65,7 +65,7 @@ def test_every_setting_is_documented(setting: Setting) -> None:
 
 
 def test_every_activity_has_a_section_in_the_api_docs() -> None:
-    from cee.web.apiv2 import ROUTES
+    from cee.web.apiv2.routes import ROUTES
 
     headings = set(
         re.findall(r"^## type=(\w+)&activity=(\w+)", (DOCS / "api.md").read_text(), re.M)

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from cee import __version__
 from cee.engine import BackgroundJob, Engine
-from cee.web import apiv2
+from cee.web.apiv2 import handler as apiv2
 
 
 async def health(request: Request) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""`/apiv2`: parse query and body, authenticate, dispatch on (type, activity), answer JSON.
+"""`/apiv2`: parse query and body, authenticate, dispatch on (type, activity) through the route
+table (`routes.py`), answer JSON.
 
 A plain ASGI callable rather than a framework route: this is the hot path, and per-request
 framework machinery (routing, request objects, model validation) costs more than the rest of
@@ -15,34 +16,12 @@ import orjson
 
 from cee.domain.errors import BadParameter, CeeError, Internal, RateLimited, TooLarge
 from cee.engine import Engine
-from cee.web import attributes, contacts, lists, privacy, requests
-from cee.web.call import ApiCall, Handler
+from cee.web.apiv2.call import ApiCall
+from cee.web.apiv2.params import parse_body, parse_urlencoded
+from cee.web.apiv2.routes import ACTIVITIES, ROUTES, TYPES
 from cee.web.errors import error_body, error_code, internal_error_body
-from cee.web.params import parse_body, parse_urlencoded
 
 log = logging.getLogger(__name__)
-
-# (type, activity) -> handler; both matched lower-case (an old client sends `Add`).
-ROUTES: dict[tuple[str, str], Handler] = {
-    ("contact", "addsync"): contacts.addsync,
-    ("contact", "add"): contacts.add,
-    ("contact", "update"): contacts.update,
-    ("contact", "delete"): contacts.delete,
-    ("contact", "view"): contacts.view,
-    ("contact", "blacklist"): contacts.blacklist,
-    ("contact", "unblacklist"): contacts.unblacklist,
-    ("lists", "create"): lists.create,
-    ("lists", "getalllist"): lists.getalllist,
-    ("lists", "emptylist"): lists.emptylist,
-    ("request", "status"): requests.status,
-    ("erasure_user_data", "request_erasure_data"): privacy.request_erasure_data,
-    ("export_data", "get_user_summary_data"): privacy.get_user_summary_data,
-    ("attributes", "create"): attributes.create,
-    ("attributes", "getall"): attributes.getall,
-}
-TYPES = sorted({t for t, _ in ROUTES})
-# Each type's activities, sorted once (for the error messages) rather than on every request.
-ACTIVITIES: dict[str, list[str]] = {t: sorted(a for k, a in ROUTES if k == t) for t in TYPES}
 
 Scope = dict[str, Any]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cee.domain.errors import NotFound
-from cee.web.call import Answer, ApiCall
+from cee.web.apiv2.call import Answer, ApiCall
 from cee.web.errors import wire_record
 
 

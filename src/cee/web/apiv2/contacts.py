@@ -9,7 +9,7 @@ from cee.domain.errors import CeeError, NotFound
 from cee.domain.outcomes import Outcome, result_word
 from cee.domain.parameters import parse_data, parse_key_data, validate_all
 from cee.storage.base import ContactOp, JournalEntry
-from cee.web.call import Answer, ApiCall
+from cee.web.apiv2.call import Answer, ApiCall
 from cee.web.errors import record_entry
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cee.domain.attributes import normalise_name, parse_datatype
-from cee.web.call import Answer, ApiCall
+from cee.web.apiv2.call import Answer, ApiCall
 
 
 async def create(call: ApiCall) -> Answer:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cee.domain.errors import NotFound
 from cee.domain.parameters import parse_flag
-from cee.web.call import Answer, ApiCall
-from cee.web.contacts import journal_entry
+from cee.web.apiv2.call import Answer, ApiCall
+from cee.web.apiv2.contacts import journal_entry
 
 
 async def create(call: ApiCall) -> Answer:

@@ -13,7 +13,7 @@ from typing import Any
 from cee.domain.contacts import primary_key_value
 from cee.domain.errors import BadParameter, NotFound
 from cee.domain.parameters import json_value
-from cee.web.call import Answer, ApiCall
+from cee.web.apiv2.call import Answer, ApiCall
 
 
 async def request_erasure_data(call: ApiCall) -> Answer:
