@@ -12,6 +12,7 @@ rules here never need to know about transports.
     ├── InvalidContact     a contact breaks an attribute rule (per record in arrays)
     ├── Duplicate          the primary key (or list/attribute name) already exists
     ├── Conflict           the change cannot be made in the current state (an admin rule)
+    ├── Unsupported        the path exists but does not offer what was asked of it
     ├── RateLimited        the journal is too deep; the caller should retry later
     └── Internal           the engine could not do it (details carry no internals)
 """
@@ -70,6 +71,10 @@ class Conflict(CeeError):
     contacts (they are unique by the old key only)."""
 
     name = "conflict"
+
+
+class Unsupported(CeeError):
+    name = "unsupported"
 
 
 class RateLimited(CeeError):

@@ -12,27 +12,36 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cee import __version__
+from cee.domain.errors import CeeError, NotFound, Unsupported
 from cee.engine import BackgroundJob, Engine
 from cee.web.apiv2 import handler as apiv2
+from cee.web.errors import error_body, error_code
+from cee.web.requestids import new_requestid
 
 
 async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "version": __version__})
 
 
-async def not_found(request: Request, exc: Exception) -> JSONResponse:
+def error_response(exc: CeeError, headers: dict[str, str] | None = None) -> JSONResponse:
+    """An answer outside /apiv2 in the same envelope, code and requestid as every /apiv2 one."""
+    requestid = new_requestid()
     return JSONResponse(
-        {"status": "error", "error_code": 404, "details": f"no such path: {request.url.path}"},
-        status_code=404,
+        error_body(exc, requestid),
+        status_code=error_code(exc),
+        headers={**(headers or {}), "x-request-id": requestid},
     )
 
 
+async def not_found(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(NotFound(f"path: {request.url.path} does not exist"))
+
+
 async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
-    # JSON like every other answer (Starlette's default is text/plain).
-    return JSONResponse(
-        {"status": "error", "error_code": 405, "details": f"method: {request.method} not allowed"},
-        status_code=405,
-        headers=getattr(exc, "headers", None),
+    # Starlette's default is text/plain; its Allow header is kept.
+    return error_response(
+        Unsupported(f"method: {request.method} is not allowed on {request.url.path}"),
+        getattr(exc, "headers", None),
     )
 
 

@@ -16,6 +16,7 @@ from cee.domain.errors import (
     NotFound,
     RateLimited,
     TooLarge,
+    Unsupported,
 )
 from cee.domain.outcomes import Outcome
 
@@ -30,6 +31,7 @@ ERROR_CODES: dict[str, int] = {
     Forbidden.name: 403,
     NotFound.name: 404,
     Conflict.name: 409,  # admin rules only (panel forms); no /apiv2 activity raises it
+    Unsupported.name: 405,  # a method a path outside /apiv2 does not answer
     TooLarge.name: 413,
     InvalidContact.name: 422,
     RateLimited.name: 429,

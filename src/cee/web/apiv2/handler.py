@@ -9,7 +9,6 @@ the work. Every answer carries a fresh requestid, in the body and in `X-Request-
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import orjson
@@ -20,6 +19,7 @@ from cee.web.apiv2.call import ApiCall
 from cee.web.apiv2.params import parse_body, parse_urlencoded
 from cee.web.apiv2.routes import ACTIVITIES, ROUTES, TYPES
 from cee.web.errors import error_body, error_code, internal_error_body
+from cee.web.requestids import new_requestid
 
 log = logging.getLogger(__name__)
 
@@ -81,22 +81,6 @@ async def send_json(
         headers.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
-
-
-# Requestids are drawn from random bytes fetched 256 at a time: os.urandom is a system call
-# that releases the GIL, and each release on the hot path lets a waiting thread (the commit
-# helper, the readers) in, which then holds the event loop up while it runs Python.
-_REQUESTIDS_PER_DRAW = 256
-_requestids: list[str] = []
-os.register_at_fork(after_in_child=_requestids.clear)  # a forked worker must not reuse ids
-
-
-def new_requestid() -> str:
-    """32 lowercase hex digits from the OS's random source."""
-    if not _requestids:
-        pool = os.urandom(16 * _REQUESTIDS_PER_DRAW).hex()
-        _requestids.extend(pool[i : i + 32] for i in range(0, len(pool), 32))
-    return _requestids.pop()
 
 
 async def handle(engine: Engine, scope: Scope, receive: Any, send: Any) -> None:
