@@ -97,3 +97,11 @@ def test_a_mobile_primary_key_matches_with_or_without_country_code(email: str) -
     international = normalise_contact({"MOBILE": "+91 99999 99999"}, schema)
     assert bare.key == text.key == international.key == "+919999999999"
     assert bare.key_display == "9999999999"
+
+
+def test_null_clears_like_the_empty_string() -> None:
+    record = normalise_contact({"EMAIL": "a@b.com", "NAME": None, "AGE": None}, SCHEMA)
+    assert record.attributes == {"EMAIL": "a@b.com", "NAME": None, "AGE": None}
+    assert record.stored_attributes() == {"EMAIL": "a@b.com"}
+    with pytest.raises(InvalidContact, match="EMAIL"):
+        normalise_contact({"EMAIL": None, "NAME": "x"}, SCHEMA)

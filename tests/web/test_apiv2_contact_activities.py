@@ -1,4 +1,4 @@
-"""update, delete, view, blacklist/unblacklist, emptylist and the privacy activities over HTTP."""
+"""updatesync, delete, view, (un)blacklist, emptylist and the privacy activities over HTTP."""
 
 from __future__ import annotations
 
@@ -26,31 +26,33 @@ def new_contact(server: Server, listid: int | None = None, **attributes: Any) ->
     return email
 
 
-# -- update --------------------------------------------------------------------------------------
+# -- updatesync-----------------------------------------------------------------------------------
 
 
-def test_update_merges_into_an_existing_contact(shared_server: Server) -> None:
+def test_updatesync_merges_into_an_existing_contact(shared_server: Server) -> None:
     email = new_contact(shared_server, NAME="Old", CITY="Pune")
     listid = create_list(shared_server, unique_email("upd"))
-    assert_success(contact(shared_server, "update", {"EMAIL": email, "NAME": "New"}, listid=listid))
+    assert_success(
+        contact(shared_server, "updatesync", {"EMAIL": email, "NAME": "New"}, listid=listid)
+    )
     result = view(shared_server, email).json()["result"]
     assert result["attributes"] == {"EMAIL": email, "NAME": "New", "CITY": "Pune"}
     assert result["lists"] == [listid]
     [created, updated] = history(shared_server, email)
     assert created["activity"] == "addsync"
-    assert updated["activity"] == "update"
+    assert updated["activity"] == "updatesync"
     assert updated["changes"] == {"NAME": ["Old", "New"], "_list_joined": listid}
 
 
-def test_update_of_an_absent_contact_is_404_and_creates_nothing(shared_server: Server) -> None:
+def test_updatesync_of_an_absent_contact_is_404_and_creates_nothing(shared_server: Server) -> None:
     email = unique_email("absent")
-    assert_error(contact(shared_server, "update", {"EMAIL": email, "NAME": "X"}), 404, email)
+    assert_error(contact(shared_server, "updatesync", {"EMAIL": email, "NAME": "X"}), 404, email)
     assert view(shared_server, email).status_code == 404
 
 
-def test_update_array_reports_absent_contacts_per_record(shared_server: Server) -> None:
+def test_updatesync_array_reports_absent_contacts_per_record(shared_server: Server) -> None:
     there, absent = new_contact(shared_server), unique_email("absent")
-    resp = contact(shared_server, "update", [{"EMAIL": there, "AGE": 3}, {"EMAIL": absent}])
+    resp = contact(shared_server, "updatesync", [{"EMAIL": there, "AGE": 3}, {"EMAIL": absent}])
     body = resp.json()
     assert resp.status_code == 200 and body["result"] == "Partial"
     assert body["records"][0] == {"index": 0, "result": "Success"}
@@ -68,10 +70,10 @@ def test_update_array_reports_absent_contacts_per_record(shared_server: Server) 
         ({"EMAIL": "x@example.com"}, {"listid": "99999"}, 404, "listid"),
     ],
 )
-def test_update_errors(
+def test_updatesync_errors(
     shared_server: Server, data: Any, extra: dict[str, str], code: int, word: str
 ) -> None:
-    assert_error(contact(shared_server, "update", data, **extra), code, word)
+    assert_error(contact(shared_server, "updatesync", data, **extra), code, word)
 
 
 # -- delete (remove from a list) -----------------------------------------------------------------
@@ -86,7 +88,7 @@ def test_delete_removes_from_the_list_and_keeps_the_contact(
         create_list(shared_server, unique_email("d")),
     )
     email = new_contact(shared_server, listid=keep)
-    assert_success(contact(shared_server, "update", {"EMAIL": email}, listid=drop))
+    assert_success(contact(shared_server, "updatesync", {"EMAIL": email}, listid=drop))
     data: Any = email.upper() if shape == "bare" else {"email": email}
     assert_success(contact(shared_server, "delete", data, listid=drop))
     result = view(shared_server, email).json()["result"]
@@ -259,7 +261,7 @@ def test_erasure_errors(shared_server: Server) -> None:
 
 def test_export_gives_attributes_and_history_in_range(shared_server: Server) -> None:
     email = new_contact(shared_server, NAME="Ex")
-    assert_success(contact(shared_server, "update", {"EMAIL": email, "NAME": "Ex2"}))
+    assert_success(contact(shared_server, "updatesync", {"EMAIL": email, "NAME": "Ex2"}))
     today = datetime.now(UTC)
     day = today.strftime("%d%m%Y")
     resp = export(shared_server, {"primary_key": email, "from_date": day, "to_date": day})
@@ -270,7 +272,7 @@ def test_export_gives_attributes_and_history_in_range(shared_server: Server) -> 
     data = body["result"]["user_data"]
     assert data["attribute_data"] == {"EMAIL": email, "NAME": "Ex2"}
     activity = data["activity_data"]
-    assert [a["activity"] for a in activity] == ["addsync", "update"]
+    assert [a["activity"] for a in activity] == ["addsync", "updatesync"]
     assert activity[1]["changes"] == {"NAME": ["Ex", "Ex2"]}
     assert all(a["key_prefix"] and len(a["requestid"]) == 32 for a in activity)
     tomorrow = (today + timedelta(days=1)).strftime("%d%m%Y")
@@ -303,6 +305,7 @@ def test_export_errors(shared_server: Server, data: Any, code: int, word: str) -
 ACTIVITIES = [
     ("contact", "add"),
     ("contact", "update"),
+    ("contact", "updatesync"),
     ("contact", "delete"),
     ("contact", "view"),
     ("contact", "blacklist"),

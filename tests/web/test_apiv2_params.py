@@ -193,3 +193,35 @@ def test_every_answer_gets_a_fresh_requestid(shared_server: Server) -> None:
             assert resp.headers["x-request-id"] == rid
             seen.add(rid)
     assert len(seen) == 9
+
+
+def test_a_form_body_labelled_application_json(shared_server: Server) -> None:
+    """A Python client's `requests.post(url, data={...}, headers=JSON)`: a url-encoded form."""
+    email = unique_email("form-as-json")
+    resp = httpx.post(
+        url(shared_server),
+        params=ADDSYNC,
+        content=_form_bytes(shared_server, email),
+        headers={"Content-Type": "application/json"},
+    )
+    assert_success(resp)
+    assert stored_contact(shared_server, email) is not None
+
+
+def test_a_raw_form_labelled_application_json_as_netcores_curl_sends(
+    shared_server: Server,
+) -> None:
+    """Netcore's curl example: `--header 'Content-Type: application/json' --data 'data={...}'`,
+    the JSON left unescaped in the form value."""
+    name, listid = new_list(shared_server, "raw-form")
+    email = unique_email("raw-form")
+    body = f'data={{"EMAIL": "{email}", "NAME": "Raw"}}&listid={listid}'.encode()
+    resp = httpx.post(
+        url(shared_server),
+        params={**ADDSYNC, "apikey": shared_server.api_key},
+        content=body,
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert_success(resp)
+    assert stored_contact(shared_server, email) == (email, {"EMAIL": email, "NAME": "Raw"})
+    assert list_counts(shared_server)[name] == 1

@@ -27,7 +27,7 @@ class Schema:
 
 @dataclass(slots=True)
 class ContactRecord:
-    """One validated contact. An attribute mapped to None is one the caller cleared with ""."""
+    """One validated contact. An attribute mapped to None is one the caller cleared ("" or null)."""
 
     key: str
     key_display: str
@@ -62,7 +62,9 @@ def normalise_contact(raw: Any, schema: Schema) -> ContactRecord:
                 f"{name}: attribute is not defined for this account "
                 "(define it first with type=attributes&activity=create)"
             )
-        if value == "":
+        # JSON null is what PHP clients send for an empty field: it clears, as "" does,
+        # rather than failing the record or being stored as the text "null".
+        if value is None or value == "":
             attributes[name] = None
             continue
         try:

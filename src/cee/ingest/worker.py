@@ -67,10 +67,16 @@ def is_dead_local_worker(worker_id: str) -> bool:
     return False
 
 
+# The journaled contact writes and how each treats an existing contact: `add` upserts,
+# `update` merges into a contact that must exist by the time it is applied (absent: a per-record
+# 404). Both go through the one journal, so an `update` sent after an `add` sees its contact.
+CONTACT_OPS = {"add": ContactOp.UPSERT, "update": ContactOp.UPDATE}
+
+
 def prepare_add(
     engine: Engine, entry: JournalEntry
 ) -> tuple[list[ContactRecord | CeeError], int | None]:
-    """Judge an `add` exactly as `addsync` would: each record, then the request's listid.
+    """Judge an `add` or `update` exactly as `addsync` would: each record, then the listid.
 
     A problem of the whole request (data not JSON, too many records, a bad listid) fails
     every record with that error; it is still reported under the requestid, never dropped.
@@ -177,11 +183,10 @@ class Worker:
         store = self.engine.store
         if entry.attempts > MAX_ATTEMPTS:
             return await self.give_up(entry)
-        if entry.activity == "add":
+        op = CONTACT_OPS.get(entry.activity)
+        if op is not None:
             records, listid = prepare_add(self.engine, entry)
-            return await store.journal_apply(
-                entry, self.worker_id, ContactOp.UPSERT, records, listid
-            )
+            return await store.journal_apply(entry, self.worker_id, op, records, listid)
         if entry.activity == "emptylist":
             return await store.journal_empty_list(
                 entry, self.worker_id, int(entry.payload["listid"])
@@ -202,7 +207,7 @@ class Worker:
             f"requestid {entry.requestid}"
         )
         count = 1
-        if entry.activity == "add":
+        if entry.activity in CONTACT_OPS:
             count = max(len(prepare_add(self.engine, entry)[0]), 1)
         return await self.engine.store.journal_apply(
             entry, self.worker_id, ContactOp.UPSERT, [fault for _ in range(count)], None

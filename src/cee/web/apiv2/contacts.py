@@ -14,7 +14,7 @@ from cee.web.errors import record_entry
 
 
 async def write(call: ApiCall, op: ContactOp) -> Answer:
-    """Validate and write `data` now: the sync activities (addsync, update)."""
+    """Validate and write `data` now: the sync activities (addsync, updatesync)."""
     raw, single = parse_data(call.params, call.engine.settings.max_records)
     listid = call.listid()
     store = call.engine.store
@@ -45,12 +45,16 @@ async def addsync(call: ApiCall) -> Answer:
 _NOT_JOURNALED = frozenset({"apikey", "type", "activity"})
 
 
-async def add(call: ApiCall) -> Answer:
-    """Async upsert: journal the request durably and answer; the worker applies it later."""
+async def journaled(call: ApiCall) -> Answer:
+    """Journal the request durably and answer; the worker applies it later, in arrival order.
+
+    `add` (upsert) and `update` (merge into an existing contact): only the key and API Mode are
+    judged now; what becomes of each record is told by `type=request&activity=status`.
+    """
     gate = call.engine.journal
     gate.admit()
     payload = {k: v for k, v in call.params.items() if k not in _NOT_JOURNALED}
-    await call.engine.store.journal_append(journal_entry(call, "add", payload))
+    await call.engine.store.journal_append(journal_entry(call, call.activity, payload))
     gate.appended()
     return 200, {"requestid": call.requestid, "result": "Success"}
 
@@ -60,7 +64,12 @@ def journal_entry(call: ApiCall, activity: str, payload: dict[str, Any]) -> Jour
     return JournalEntry(0, call.requestid, p.account_id, p.user_id, p.key_prefix, activity, payload)
 
 
-async def update(call: ApiCall) -> Answer:
+async def updatesync(call: ApiCall) -> Answer:
+    """(ext) The merge of `update`, applied before the answer: 404 if the contact is absent.
+
+    Not ordered with the account's queued async work: an `add` still in the journal is not
+    seen, which is why `update` itself is journaled.
+    """
     return await write(call, ContactOp.UPDATE)
 
 

@@ -1,7 +1,8 @@
 """Request parameters from the query string and the body, the way Netcore's clients send them.
 
 Every name may come in the query or the body; the body wins. Bodies are url-encoded (the
-documented form), multipart, JSON (ext), or url-encoded with no or a wrong Content-Type. Text is
+documented form), multipart, JSON (ext), or url-encoded with no or a wrong Content-Type (also one
+labelled `application/json` that is not JSON but a valid form). Text is
 strict UTF-8: a parameter with bytes that are not UTF-8 is refused by name, never decoded into
 replacement characters.
 """
@@ -129,6 +130,19 @@ def _parse_json(body: bytes) -> Params:
     return value
 
 
+def _looks_like_form(body: bytes) -> bool:
+    """Whether a body that is not JSON reads as a `name=value&...` form.
+
+    What a client that labels its form `application/json` sends: a Python client's
+    `requests.post(data={...})` with a JSON header, Netcore's own curl examples. A body that
+    opens like JSON (`{`, `[`, `"`) was meant as JSON and keeps the JSON error.
+    """
+    text = body.lstrip()
+    if text[:1] in (b"{", b"[", b'"'):
+        return False
+    return all(pair.partition(b"=")[0] and b"=" in pair for pair in text.split(b"&"))
+
+
 def parse_body(content_type: bytes, body: bytes) -> Params:
     if not body:
         return {}
@@ -138,7 +152,14 @@ def parse_body(content_type: bytes, body: bytes) -> Params:
         if not boundary:
             raise BadParameter("body: multipart form without a boundary")
         return _parse_multipart(body, boundary)
-    if mime == b"application/json" or (not mime and body[:1] in (b"{",)):
+    if mime == b"application/json":
+        try:
+            return _parse_json(body)
+        except BadParameter:
+            if _looks_like_form(body):
+                return parse_urlencoded(body)
+            raise
+    if not mime and body[:1] == b"{":
         return _parse_json(body)
     # application/x-www-form-urlencoded, and what real clients send with no or a wrong type.
     return parse_urlencoded(body)

@@ -8,8 +8,9 @@ from cee.web.apiv2.call import Handler
 # (type, activity) -> handler; both matched lower-case (an old client sends `Add`).
 ROUTES: dict[tuple[str, str], Handler] = {
     ("contact", "addsync"): contacts.addsync,
-    ("contact", "add"): contacts.add,
-    ("contact", "update"): contacts.update,
+    ("contact", "add"): contacts.journaled,
+    ("contact", "update"): contacts.journaled,
+    ("contact", "updatesync"): contacts.updatesync,
     ("contact", "delete"): contacts.delete,
     ("contact", "view"): contacts.view,
     ("contact", "blacklist"): contacts.blacklist,
