@@ -7,10 +7,10 @@ import uuid
 from pathlib import Path
 
 from cee.admin import accounts
+from cee.domain.journal import JournalEntry
 from cee.engine import Engine
 from cee.ingest.worker import MAX_ATTEMPTS, Worker
 from cee.settings import Settings
-from cee.storage.base import JournalEntry
 from cee.web.errors import wire_record
 from tests.conftest import opened
 

@@ -14,8 +14,9 @@ from cee.admin import accounts, keys
 from cee.domain.attributes import BUILTIN_ATTRIBUTES
 from cee.domain.contacts import ContactRecord, Schema, normalise_contact
 from cee.domain.errors import Duplicate, InvalidContact, NotFound
+from cee.domain.journal import JournalEntry
+from cee.domain.writes import ContactOp, WriteContext
 from cee.storage import Store
-from cee.storage.base import ContactOp, JournalEntry, WriteContext
 from tests.conftest import opened
 
 SCHEMA = Schema(BUILTIN_ATTRIBUTES, "EMAIL")

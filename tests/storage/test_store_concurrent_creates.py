@@ -11,8 +11,8 @@ import asyncio
 from typing import Any
 
 from cee.domain.errors import Duplicate, NotFound
+from cee.domain.writes import ContactOp, WriteContext
 from cee.storage import Store
-from cee.storage.base import ContactOp, WriteContext
 from tests.storage.test_store import record, run
 
 

@@ -8,8 +8,9 @@ import time
 from cee.admin import accounts
 from cee.domain.attributes import BUILTIN_ATTRIBUTES
 from cee.domain.contacts import Schema, normalise_contact
+from cee.domain.journal import JournalEntry
+from cee.domain.writes import ContactOp, WriteContext
 from cee.storage import open_store
-from cee.storage.base import ContactOp, JournalEntry, WriteContext
 
 SCHEMA = Schema(BUILTIN_ATTRIBUTES, "EMAIL")
 

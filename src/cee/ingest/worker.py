@@ -20,10 +20,11 @@ from typing import Any
 
 from cee.domain.contacts import ContactRecord
 from cee.domain.errors import BadParameter, CeeError, Internal, NotFound
+from cee.domain.journal import JournalEntry
 from cee.domain.parameters import parse_data, parse_listid, validate_all
+from cee.domain.writes import ContactOp
 from cee.engine import Engine
 from cee.settings import Settings
-from cee.storage.base import ContactOp, JournalEntry
 
 log = logging.getLogger(__name__)
 

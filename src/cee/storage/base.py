@@ -10,31 +10,14 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from cee.domain.attributes import Attribute, Datatype
 from cee.domain.contacts import ContactRecord
 from cee.domain.errors import CeeError
+from cee.domain.journal import JournalEntry
 from cee.domain.outcomes import Outcome as Outcome
-
-
-class ContactOp(StrEnum):
-    """How a contact write treats an existing contact."""
-
-    CREATE = "create"  # addsync: an existing primary key is a Duplicate (302)
-    UPSERT = "upsert"  # add: create, or merge the given attributes into the existing contact
-    UPDATE = "update"  # update: merge into an existing contact; NotFound if absent
-
-
-@dataclass(frozen=True, slots=True)
-class WriteContext:
-    """Who writes and under which request: stamped on every history entry."""
-
-    account_id: int
-    requestid: str
-    key_prefix: str
-    activity: str
+from cee.domain.writes import ContactOp, WriteContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,20 +75,6 @@ class HistoryEntry:
     key_prefix: str
     activity: str
     changes: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One accepted async request, as the worker sees it."""
-
-    id: int
-    requestid: str
-    account_id: int
-    user_id: int
-    key_prefix: str
-    activity: str
-    payload: dict[str, Any]
-    attempts: int = 0  # how many times it was claimed, this claim included
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ import orjson
 
 from cee.domain.contacts import ContactRecord, creation_changes, merge_attributes
 from cee.domain.errors import Duplicate, NotFound
-from cee.storage.base import ContactOp, Outcome, WriteContext
+from cee.domain.writes import ContactOp, WriteContext
+from cee.storage.base import Outcome
 from cee.storage.postgres.writer import Connection, RetryJob
 from cee.storage.queries import Queries
 

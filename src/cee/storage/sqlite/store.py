@@ -19,21 +19,20 @@ import orjson
 from cee.domain.attributes import BUILTIN_ATTRIBUTES, Attribute, Datatype
 from cee.domain.contacts import ContactRecord, creation_changes, merge_attributes
 from cee.domain.errors import CeeError, Duplicate, NotFound
+from cee.domain.journal import JournalEntry
 from cee.domain.keys import new_secret
 from cee.domain.outcomes import result_word, stored_report
+from cee.domain.writes import ContactOp, WriteContext
 from cee.storage.base import (
     AccountRow,
-    ContactOp,
     ContactView,
     HistoryEntry,
-    JournalEntry,
     JournalStatus,
     KeyRow,
     ListRow,
     Outcome,
     Store,
     UserRow,
-    WriteContext,
 )
 from cee.storage.migrate import apply_migrations
 from cee.storage.queries import Queries

@@ -9,8 +9,8 @@ from typing import Any
 from cee.domain.errors import BadParameter
 from cee.domain.keys import Principal
 from cee.domain.parameters import parse_listid
+from cee.domain.writes import WriteContext
 from cee.engine import Engine
-from cee.storage.base import WriteContext
 
 Answer = tuple[int, dict[str, Any]]
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from cee.domain.contacts import ContactRecord, normalise_contact, primary_key_value
 from cee.domain.errors import CeeError, NotFound
+from cee.domain.journal import JournalEntry
 from cee.domain.outcomes import Outcome, result_word
 from cee.domain.parameters import parse_data, parse_key_data, validate_all
-from cee.storage.base import ContactOp, JournalEntry
+from cee.domain.writes import ContactOp
 from cee.web.apiv2.call import Answer, ApiCall
 from cee.web.errors import record_entry
 
