@@ -2,16 +2,19 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+CLIENT := clients/python
+# Re-install when either distribution's metadata changes.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CLIENT)/pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8080
 DATA_DIR ?= ./var
 
 .PHONY: run test test-sqlite lint format bench bench-large install clean
 
-$(STAMP): pyproject.toml
+# The client is installed beside the server: `cee import` is built on it, `make test` runs its tests.
+$(STAMP): pyproject.toml $(CLIENT)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e ./$(CLIENT)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -26,13 +29,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench $(CLIENT)
+	$(BIN)/ruff format --check src tests bench $(CLIENT)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict $(CLIENT)/src $(CLIENT)/tests
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench $(CLIENT)
+	$(BIN)/ruff check --fix src tests bench $(CLIENT)
 
 ## Throughput against the HTTP and storage ceilings; writes bench/results.json.
 bench: $(STAMP)
