@@ -314,6 +314,8 @@ ACTIVITIES = [
     ("request", "status"),
     ("erasure_user_data", "request_erasure_data"),
     ("export_data", "get_user_summary_data"),
+    ("export_data", "get_user_activity_data"),
+    ("export_data", "get_user_channel_activity_data"),
 ]
 
 

@@ -217,6 +217,25 @@ class Store(abc.ABC):
         self, account_id: int, match_key: str, since: str | None = None, until: str | None = None
     ) -> list[HistoryEntry]: ...
 
+    @abc.abstractmethod
+    async def history_page(
+        self,
+        account_id: int,
+        match_key: str,
+        since: str,
+        until: str,
+        *,
+        activity: str | None = None,
+        change: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[HistoryEntry]]:
+        """(how many entries match, one page of them oldest first) in [since, until).
+
+        `activity` keeps the entries one activity made; `change` those that changed that key
+        (`_blacklisted`: the email channel's blacklist).
+        """
+
     # -- the async journal ----------------------------------------------------------------
 
     @abc.abstractmethod

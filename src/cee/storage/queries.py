@@ -24,7 +24,7 @@ QUERY_NAMES = (
     "insert_contact select_contact_for_update update_contact_attributes "
     "update_contact_blacklist select_contact select_contact_lists delete_contact_members "
     "delete_contact "
-    "insert_history select_history delete_history "
+    "insert_history select_history delete_history select_history_page count_history_page "
     "insert_journal claim_journal check_claim finish_journal select_journal_status journal_depth "
     "select_journal_claimers release_journal_claims"
 ).split()

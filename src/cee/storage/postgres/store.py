@@ -380,6 +380,31 @@ class PostgresStore(Store):
         )
         return [HistoryEntry(iso(r[0]), r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
 
+    async def history_page(
+        self,
+        account_id: int,
+        match_key: str,
+        since: str,
+        until: str,
+        *,
+        activity: str | None = None,
+        change: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[HistoryEntry]]:
+        where = (account_id, match_key, _moment(since), _moment(until), activity, change)
+        assert self._pool is not None, "store is not open"
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(readonly=True, isolation="repeatable_read"),
+        ):
+            # One snapshot: the count and the page agree.
+            total = await conn.fetchval(Q.count_history_page, *where)
+            rows = await conn.fetch(Q.select_history_page, *where, limit, offset)
+        return int(total), [
+            HistoryEntry(iso(r[0]), r[1], r[2], r[3], orjson.loads(r[4])) for r in rows
+        ]
+
     # -- the async journal ----------------------------------------------------------------
 
     async def journal_append(self, entry: JournalEntry) -> None:

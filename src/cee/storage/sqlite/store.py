@@ -343,6 +343,34 @@ class SqliteStore(Store):
         )
         return [HistoryEntry(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
 
+    async def history_page(
+        self,
+        account_id: int,
+        match_key: str,
+        since: str,
+        until: str,
+        *,
+        activity: str | None = None,
+        change: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[HistoryEntry]]:
+        where = (account_id, match_key, since, until, activity, change)
+
+        def read(conn: sqlite3.Connection) -> tuple[int, list[Any]]:
+            # One connection, one read transaction: the count and the page agree.
+            conn.execute("BEGIN")
+            try:
+                (total,) = conn.execute(Q.count_history_page, where).fetchone()
+                page = -1 if limit is None else limit  # SQLite's "no limit"
+                rows = conn.execute(Q.select_history_page, (*where, page, offset)).fetchall()
+            finally:
+                conn.execute("COMMIT")
+            return int(total), rows
+
+        total, rows = await self._read(read)
+        return total, [HistoryEntry(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
+
     # -- the async journal ----------------------------------------------------------------
 
     async def journal_append(self, entry: JournalEntry) -> None:

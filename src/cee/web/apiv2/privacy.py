@@ -7,12 +7,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from cee.domain.contacts import primary_key_value
 from cee.domain.errors import BadParameter, NotFound
-from cee.domain.parameters import json_value
+from cee.domain.exports import export_data, parse_day, primary_key_given, stamp
 from cee.web.apiv2.call import Answer, ApiCall
 
 
@@ -28,30 +27,11 @@ async def request_erasure_data(call: ApiCall) -> Answer:
     return 200, {"requestid": call.requestid, "result": "Success"}
 
 
-def _day(data: dict[str, Any], name: str) -> datetime | None:
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return datetime.strptime(str(value).strip(), "%d%m%Y").replace(tzinfo=UTC)
-    except ValueError:
-        raise BadParameter(f"data: {name} '{str(value)[:32]}' is not a date as DDMMYYYY") from None
-
-
-def _stamp(moment: datetime | None) -> str | None:
-    # The store keeps ISO-8601 UTC text, which sorts as time does.
-    return None if moment is None else moment.isoformat(timespec="microseconds")
-
-
 async def get_user_summary_data(call: ApiCall) -> Answer:
     """The contact's attributes and its history between from_date and to_date (inclusive)."""
-    data = json_value("data", call.params.get("data"))
-    if not isinstance(data, dict):
-        raise BadParameter('data: expected a JSON object {"primary_key": ..., "from_date": ...}')
-    given = data.get("primary_key")
-    if given is None or given == "":
-        raise BadParameter("data: primary_key missing")
-    since, until = _day(data, "from_date"), _day(data, "to_date")
+    data = export_data(call.params)
+    given = primary_key_given(data)
+    since, until = parse_day(data, "from_date"), parse_day(data, "to_date")
     if since and until and until < since:
         raise BadParameter("data: to_date is before from_date")
     schema = call.engine.catalog.schema(call.account_id)
@@ -63,8 +43,8 @@ async def get_user_summary_data(call: ApiCall) -> Answer:
     history = await store.history(
         call.account_id,
         key,
-        since=_stamp(since),
-        until=_stamp(until + timedelta(days=1) if until else None),
+        since=stamp(since),
+        until=stamp(until + timedelta(days=1) if until else None),
     )
     return 200, {
         "status": "success",

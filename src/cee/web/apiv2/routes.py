@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cee.web.apiv2 import attributes, contacts, lists, privacy, requests
+from cee.web.apiv2 import attributes, contacts, exports, lists, privacy, requests
 from cee.web.apiv2.call import Handler
 
 # (type, activity) -> handler; both matched lower-case (an old client sends `Add`).
@@ -21,6 +21,8 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("request", "status"): requests.status,
     ("erasure_user_data", "request_erasure_data"): privacy.request_erasure_data,
     ("export_data", "get_user_summary_data"): privacy.get_user_summary_data,
+    ("export_data", "get_user_activity_data"): exports.get_user_activity_data,
+    ("export_data", "get_user_channel_activity_data"): exports.get_user_channel_activity_data,
     ("attributes", "create"): attributes.create,
     ("attributes", "getall"): attributes.getall,
 }

@@ -19,3 +19,19 @@ ORDER BY id;
 -- Before the contact itself is deleted (the id is found through it).
 DELETE FROM contact_history
 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ? AND match_key = ?);
+
+-- name: select-history-page
+-- The activity exports: one contact's entries in [?3, ?4), of one activity (?5) and/or with one
+-- change key (?6) when given, a page at a time. json_extract is NULL where the key is absent.
+SELECT at, requestid, key_prefix, activity, changes FROM contact_history
+WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?1 AND match_key = ?2)
+  AND at >= ?3 AND at < ?4 AND (?5 IS NULL OR activity = ?5)
+  AND (?6 IS NULL OR json_extract(changes, '$.' || ?6) IS NOT NULL)
+ORDER BY id LIMIT ?7 OFFSET ?8;
+
+-- name: count-history-page
+-- How many entries select-history-page would page through (its ?1 to ?6).
+SELECT count(*) FROM contact_history
+WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?1 AND match_key = ?2)
+  AND at >= ?3 AND at < ?4 AND (?5 IS NULL OR activity = ?5)
+  AND (?6 IS NULL OR json_extract(changes, '$.' || ?6) IS NOT NULL);
