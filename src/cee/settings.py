@@ -91,6 +91,56 @@ SETTINGS: tuple[Setting, ...] = (
         "How long a worker's claim on an async request lasts before another worker may take it.",
         float,
     ),
+    Setting(
+        "bulk_allow_hosts",
+        "",
+        "CEE_BULK_ALLOW_HOSTS",
+        "Hosts and networks (comma-separated names, addresses or CIDRs) that bulkupload and "
+        "callbacks may reach although they are loopback, private, link-local or reserved.",
+    ),
+    Setting(
+        "bulk_max_bytes",
+        2 * 1024**3,
+        "CEE_BULK_MAX_BYTES",
+        "Largest CSV file a bulkupload fetches; a larger one fails the job.",
+        int,
+    ),
+    Setting(
+        "bulk_fetch_seconds",
+        3600.0,
+        "CEE_BULK_FETCH_SECONDS",
+        "Longest a bulkupload's download may take; a slower one fails the job.",
+        float,
+    ),
+    Setting(
+        "bulk_concurrency",
+        2,
+        "CEE_BULK_CONCURRENCY",
+        "Bulk imports one worker runs at once (every worker of a cluster runs this many).",
+        int,
+    ),
+    Setting(
+        "bulk_callback_attempts",
+        5,
+        "CEE_BULK_CALLBACK_ATTEMPTS",
+        "How often a bulkupload's callback is tried before it is given up.",
+        int,
+    ),
+    Setting(
+        "bulk_callback_backoff",
+        2.0,
+        "CEE_BULK_CALLBACK_BACKOFF",
+        "Seconds before a failed callback is retried; doubled after every attempt.",
+        float,
+    ),
+    Setting(
+        "smtp_url",
+        "",
+        "CEE_SMTP_URL",
+        "SMTP server for bulkupload's notifyemail: smtp://[user:pass@]host[:port], "
+        "smtp+starttls://... or smtps://...; empty: no mail is sent (the job says so).",
+    ),
+    Setting("smtp_from", "cee@localhost", "CEE_SMTP_FROM", "Sender of notify emails."),
     Setting("log_level", "info", "CEE_LOG_LEVEL", "debug, info, warning or error."),
 )
 

@@ -95,3 +95,11 @@ async def set_primary_key(store: Store, account: AccountRow, attribute: str) -> 
     await store.set_primary_key(account.id, upper)
     await audit.record(store, "account.primary_key", account_id=account.id, target=upper)
     return upper
+
+
+async def webhook_secret(store: Store, account: AccountRow, *, rotate: bool = False) -> str:
+    """The secret that signs the account's callbacks (X-CEE-Signature), made on first use."""
+    secret = await store.webhook_secret(account.id, rotate=rotate)
+    if rotate:
+        await audit.record(store, "account.webhook_secret", account_id=account.id, target="rotated")
+    return secret

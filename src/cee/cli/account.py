@@ -60,3 +60,13 @@ async def account_primary_key(store: Store, attribute: str, account: str | None)
     row = await accounts.find_account(store, account)
     chosen = await accounts.set_primary_key(store, row, attribute)
     click.echo(f"primary key of account {row.name} is now {chosen}")
+
+
+@account.command("webhook-secret")
+@click.option("--rotate", is_flag=True, help="Replace the secret (old signatures stop matching).")
+@account_option
+@admin_command
+async def account_webhook_secret(store: Store, rotate: bool, account: str | None) -> None:
+    """Print the secret that signs the account's bulkupload callbacks (made on first use)."""
+    row = await accounts.find_account(store, account)
+    click.echo(await accounts.webhook_secret(store, row, rotate=rotate))

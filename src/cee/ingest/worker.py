@@ -24,6 +24,7 @@ from cee.domain.journal import JournalEntry
 from cee.domain.parameters import parse_data, parse_listid, validate_all
 from cee.domain.writes import ContactOp
 from cee.engine import Engine
+from cee.ingest.imports.runner import BulkRunner
 from cee.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,16 @@ class Worker:
         self.poll_seconds = poll_seconds
 
     async def run(self) -> None:
-        """Drain the journal forever; returns only when cancelled."""
+        """Drain the journal, and run bulk imports beside it; returns only when cancelled."""
+        bulk = asyncio.create_task(BulkRunner(self.engine, self.worker_id).run(), name="cee-bulk")
+        try:
+            await self._drain()
+        finally:
+            bulk.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bulk
+
+    async def _drain(self) -> None:
         log.info("async worker %s started", self.worker_id)
         arrived = self.engine.journal.arrived
         loop = asyncio.get_running_loop()

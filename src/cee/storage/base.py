@@ -18,6 +18,7 @@ from cee.domain.errors import CeeError
 from cee.domain.journal import JournalEntry
 from cee.domain.outcomes import Outcome as Outcome
 from cee.domain.writes import ContactOp, WriteContext
+from cee.storage.bulk import BulkStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,9 @@ class JournalStatus:
     records: list[dict[str, Any]] | None
 
 
-class Store(abc.ABC):
-    """A database holding accounts, keys, attributes, lists, contacts, history and the journal."""
+class Store(BulkStore, abc.ABC):
+    """A database holding accounts, keys, attributes, lists, contacts, history and the journal
+    (and, through BulkStore, bulk import jobs)."""
 
     dialect: ClassVar[str]
 

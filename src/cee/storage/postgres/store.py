@@ -35,6 +35,7 @@ from cee.storage.base import (
     UserRow,
 )
 from cee.storage.migrate import apply_migrations
+from cee.storage.postgres.bulk import PostgresBulk
 from cee.storage.postgres.contacts import (
     CreateJob,
     create_batch,
@@ -93,7 +94,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-class PostgresStore(Store):
+class PostgresStore(PostgresBulk, Store):
     dialect = "postgres"
 
     def __init__(

@@ -12,7 +12,17 @@ from cee.domain.parameters import parse_listid
 from cee.domain.writes import WriteContext
 from cee.engine import Engine
 
-Answer = tuple[int, dict[str, Any]]
+
+@dataclass(frozen=True, slots=True)
+class RawBody:
+    """An answer that is a file rather than JSON (the reject CSV of a bulk upload)."""
+
+    content: bytes
+    content_type: str
+    filename: str
+
+
+Answer = tuple[int, dict[str, Any] | RawBody]
 
 
 @dataclass(slots=True)

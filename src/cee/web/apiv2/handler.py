@@ -15,7 +15,7 @@ import orjson
 
 from cee.domain.errors import BadParameter, CeeError, Internal, RateLimited, TooLarge
 from cee.engine import Engine
-from cee.web.apiv2.call import ApiCall
+from cee.web.apiv2.call import ApiCall, RawBody
 from cee.web.apiv2.params import parse_body, parse_urlencoded
 from cee.web.apiv2.routes import ACTIVITIES, ROUTES, TYPES
 from cee.web.errors import error_body, error_code, internal_error_body
@@ -83,6 +83,17 @@ async def send_json(
     await send({"type": "http.response.body", "body": payload})
 
 
+async def send_file(send: Any, status: int, body: RawBody, requestid: str) -> None:
+    headers = [
+        (b"content-type", body.content_type.encode()),
+        (b"content-length", str(len(body.content)).encode()),
+        (b"content-disposition", f'attachment; filename="{body.filename}"'.encode()),
+        (b"x-request-id", requestid.encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body.content})
+
+
 async def handle(engine: Engine, scope: Scope, receive: Any, send: Any) -> None:
     requestid = new_requestid()
     extra: list[Any] = []
@@ -97,7 +108,10 @@ async def handle(engine: Engine, scope: Scope, receive: Any, send: Any) -> None:
     except Exception:
         log.exception("requestid %s: internal error", requestid)
         status, body = 500, internal_error_body(requestid)
-    await send_json(send, status, body, requestid, extra)
+    if isinstance(body, RawBody):
+        await send_file(send, status, body, requestid)
+    else:
+        await send_json(send, status, body, requestid, extra)
 
 
 async def _answer(engine: Engine, scope: Scope, receive: Any, requestid: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cee.web.apiv2 import attributes, contacts, exports, lists, privacy, requests
+from cee.web.apiv2 import attributes, bulk, contacts, exports, lists, privacy, requests
 from cee.web.apiv2.call import Handler
 
 # (type, activity) -> handler; both matched lower-case (an old client sends `Add`).
@@ -15,10 +15,12 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("contact", "view"): contacts.view,
     ("contact", "blacklist"): contacts.blacklist,
     ("contact", "unblacklist"): contacts.unblacklist,
+    ("contact", "bulkupload"): bulk.bulkupload,
     ("lists", "create"): lists.create,
     ("lists", "getalllist"): lists.getalllist,
     ("lists", "emptylist"): lists.emptylist,
     ("request", "status"): requests.status,
+    ("request", "rejects"): bulk.rejects,
     ("erasure_user_data", "request_erasure_data"): privacy.request_erasure_data,
     ("export_data", "get_user_summary_data"): privacy.get_user_summary_data,
     ("export_data", "get_user_activity_data"): exports.get_user_activity_data,

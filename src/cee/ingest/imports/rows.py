@@ -1,0 +1,53 @@
+"""CSV rows as contacts: the header read as attribute names, each row judged as `add` judges.
+
+A row becomes the same JSON-like object `add` receives (header name -> cell text) and goes
+through `normalise_contact`, so the CSV path accepts and refuses exactly what the API does; an
+empty cell is `""`, which clears the attribute as it does in `add`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cee.domain.contacts import ContactRecord, Schema, normalise_contact
+from cee.domain.errors import InvalidContact
+from cee.ingest.imports.csvstream import NotCsv, Row
+from cee.storage.bulk import Reject
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    names: list[str]  # upper-cased, as `add` stores them
+
+    @classmethod
+    def of(cls, header: list[str], schema: Schema) -> Columns:
+        """The header's names; NotCsv when it cannot name contacts' attributes."""
+        names = [name.strip().upper() for name in header]
+        for position, name in enumerate(names, 1):
+            if not name:
+                raise NotCsv(f"the header's column {position} has no name")
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise NotCsv(f"the header names {name} twice (names ignore case)")
+            seen.add(name)
+        if schema.primary_key not in seen:
+            shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+            raise NotCsv(
+                f"the header has no {schema.primary_key} column (the account's primary key); "
+                f"its columns: {shown}"
+            )
+        return cls(names)
+
+
+def judge(row: Row, columns: Columns, schema: Schema) -> ContactRecord | Reject:
+    names = columns.names
+    if len(row.fields) != len(names):
+        problem = InvalidContact(
+            f"the row has {len(row.fields)} fields; the header has {len(names)}"
+        )
+        return Reject(row.index, row.line, problem, row.fields)
+    try:
+        return normalise_contact(dict(zip(names, row.fields, strict=True)), schema)
+    except InvalidContact as exc:
+        return Reject(row.index, row.line, exc, row.fields)

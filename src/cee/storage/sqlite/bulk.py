@@ -1,0 +1,183 @@
+"""Bulk imports on SQLite: the `BulkStore` methods of `SqliteStore`, and their write jobs.
+
+Every write is a module-level function of the write connection run in the writer's next group
+commit (so it pickles by name to a writer process under `--processes`); a chunk's contacts go
+through the same upsert as `add` (`_write_contacts`), in the same transaction as its progress.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+import orjson
+
+from cee.domain.keys import new_secret
+from cee.storage.base import ContactOp, WriteContext
+from cee.storage.bulk import BulkJob, Chunk, StoredReject
+from cee.storage.queries import Queries
+
+T = TypeVar("T")
+Q = Queries("sqlite")
+
+
+class _Connections(Protocol):
+    async def _write(self, fn: Callable[..., T], *args: Any, weight: int = 1) -> T: ...
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+
+
+def _job(row: Any) -> BulkJob:
+    values = list(row)
+    values[18] = orjson.loads(values[18])  # notes
+    return BulkJob(*values)
+
+
+class SqliteBulk:
+    """Mixed into SqliteStore: the bulk-import methods of the store interface."""
+
+    async def bulk_create(self: _Connections, job: BulkJob) -> None:
+        params = (
+            job.requestid,
+            job.account_id,
+            job.user_id,
+            job.key_prefix,
+            job.path,
+            job.listid,
+            job.callback,
+            job.notifyemail,
+            _now(),
+        )
+        await self._write(_execute, Q.insert_bulk_job, params)
+
+    async def bulk_claim(
+        self: _Connections, worker_id: str, limit: int, lease_seconds: float
+    ) -> list[BulkJob]:
+        return await self._write(_claim, worker_id, limit, lease_seconds)
+
+    async def bulk_renew(
+        self: _Connections, job_id: int, worker_id: str, lease_seconds: float
+    ) -> bool:
+        params = (time.time() + lease_seconds, job_id, worker_id)
+        return await self._write(_returns_row, Q.renew_bulk_job, params)
+
+    async def bulk_chunk(
+        self: _Connections, job: BulkJob, worker_id: str, chunk: Chunk, lease_seconds: float
+    ) -> bool:
+        weight = max(len(chunk.records), 1)
+        return await self._write(_chunk, job, worker_id, chunk, lease_seconds, weight=weight)
+
+    async def bulk_finish(
+        self: _Connections, job_id: int, worker_id: str, result: str, reason: str | None
+    ) -> bool:
+        params = (result, reason, _now(), job_id, worker_id)
+        return await self._write(_returns_row, Q.finish_bulk_job, params)
+
+    async def bulk_note(
+        self: _Connections, job_id: int, worker_id: str, notes: dict[str, Any], *, done: bool
+    ) -> bool:
+        params = (orjson.dumps(notes).decode(), done, done, job_id, worker_id)
+        return await self._write(_returns_row, Q.note_bulk_job, params)
+
+    async def bulk_job(self: _Connections, account_id: int, requestid: str) -> BulkJob | None:
+        row = await self._read(
+            lambda c: c.execute(Q.select_bulk_job, (account_id, requestid)).fetchone()
+        )
+        return None if row is None else _job(row)
+
+    async def bulk_rejects(
+        self: _Connections, job_id: int, offset: int, limit: int
+    ) -> list[StoredReject]:
+        rows = await self._read(
+            lambda c: c.execute(Q.select_bulk_rejects, (job_id, limit, offset)).fetchall()
+        )
+        return [StoredReject(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
+
+    async def bulk_claimers(self: _Connections) -> list[str]:
+        rows = await self._read(lambda c: c.execute(Q.select_bulk_claimers).fetchall())
+        return [r[0] for r in rows]
+
+    async def bulk_release(self: _Connections, worker_id: str) -> int:
+        return await self._write(_count_rows, Q.release_bulk_claims, (worker_id,))
+
+    async def webhook_secret(self: _Connections, account_id: int, *, rotate: bool = False) -> str:
+        return await self._write(_webhook_secret, account_id, rotate)
+
+
+# -- write jobs ----------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    from cee.storage.sqlite.store import utcnow
+
+    return utcnow()
+
+
+def _execute(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> None:
+    conn.execute(sql, params)
+
+
+def _returns_row(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> bool:
+    return conn.execute(sql, params).fetchone() is not None
+
+
+def _count_rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:
+    return len(conn.execute(sql, params).fetchall())
+
+
+def _claim(
+    conn: sqlite3.Connection, worker_id: str, limit: int, lease_seconds: float
+) -> list[BulkJob]:
+    now = time.time()
+    rows = conn.execute(Q.claim_bulk_jobs, (worker_id, now + lease_seconds, now, limit)).fetchall()
+    return sorted((_job(r) for r in rows), key=lambda j: j.id)
+
+
+def _chunk(
+    conn: sqlite3.Connection, job: BulkJob, worker_id: str, chunk: Chunk, lease_seconds: float
+) -> bool:
+    # Imported here, not at the top: store.py imports this module for the mixin.
+    from cee.storage.sqlite.store import _write_contacts
+
+    progress = (
+        chunk.rows_done,
+        chunk.bytes_done,
+        chunk.bytes_total,
+        len(chunk.records),
+        len(chunk.rejects),
+        time.time() + lease_seconds,
+        job.id,
+        worker_id,
+    )
+    if conn.execute(Q.advance_bulk_job, progress).fetchone() is None:
+        return False
+    if chunk.records:
+        # NotFound if the list was deleted since the job was accepted: raised, this job's
+        # transaction (progress included) rolls back and the import fails naming the list.
+        ctx = WriteContext(job.account_id, job.requestid, job.key_prefix, "bulkupload")
+        _write_contacts(conn, ctx, ContactOp.UPSERT, chunk.records, job.listid)
+    conn.executemany(
+        Q.insert_bulk_reject,
+        [
+            (
+                job.id,
+                r.index,
+                r.line,
+                r.error.name,
+                r.error.details,
+                orjson.dumps(r.fields).decode(),
+            )
+            for r in chunk.rejects
+        ],
+    )
+    return True
+
+
+def _webhook_secret(conn: sqlite3.Connection, account_id: int, rotate: bool) -> str:
+    if rotate:
+        conn.execute(Q.put_webhook_secret, (account_id, new_secret(), _now()))
+    else:
+        conn.execute(Q.make_webhook_secret, (account_id, new_secret(), _now()))
+    return str(conn.execute(Q.select_webhook_secret, (account_id,)).fetchone()[0])
