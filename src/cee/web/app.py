@@ -14,6 +14,7 @@ from starlette.routing import Route
 from cee import __version__
 from cee.domain.errors import CeeError, NotFound, Unsupported
 from cee.engine import BackgroundJob, Engine
+from cee.web import v3
 from cee.web.apiv2 import handler as apiv2
 from cee.web.errors import error_body, error_code
 from cee.web.requestids import new_requestid
@@ -58,7 +59,7 @@ class CeeApp:
                 await engine.stop()
 
         self.other = Starlette(
-            routes=[Route("/health", health)],
+            routes=[Route("/health", health), *v3.routes(engine)],
             exception_handlers={404: not_found, 405: method_not_allowed},
             lifespan=lifespan,
         )
