@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -27,7 +28,10 @@ dates = st.dates(min_value=date(1000, 1, 1), max_value=date(9999, 12, 31))
 urls = st.from_regex(
     r"https?://[a-z][a-z0-9-]{0,20}\.(com|in|org)(/[a-zA-Z0-9_.~-]{0,20}){0,3}", fullmatch=True
 )
-decimals = st.decimals(allow_nan=False, allow_infinity=False, places=4)
+# Within the documented bounds (38 significant digits, magnitude below 10**38).
+decimals = st.decimals(
+    min_value=-(10**33) + 1, max_value=10**33 - 1, allow_nan=False, allow_infinity=False, places=4
+)
 
 # For each datatype, values it must accept.
 VALID: dict[Datatype, st.SearchStrategy[Any]] = {
@@ -74,7 +78,9 @@ def test_32years_is_rejected() -> None:
         convert(Datatype.INTEGER, "32years")
 
 
-@pytest.mark.parametrize("value", [True, False, None, 2.5, [1], {"a": 1}, "", "1e3", 2**63])
+@pytest.mark.parametrize(
+    "value", [True, False, None, 2.5, [1], {"a": 1}, "", "1e3", 2**63, "1_000", "\u0661\u0662"]
+)
 def test_what_an_integer_is_not(value: Any) -> None:
     with pytest.raises(ValueRejected):
         convert(Datatype.INTEGER, value)
@@ -150,3 +156,51 @@ def test_attribute_names_are_upper_cased(name: str) -> None:
 def test_bad_attribute_names_are_refused_by_name(name: str) -> None:
     with pytest.raises(BadParameter, match=r"^name:"):
         normalise_name(name)
+
+
+def test_integers_past_64_bits_are_refused_by_length_before_int() -> None:
+    # 5,000 digits: int() alone raises past Python's 4,300-digit limit (a 500 once).
+    for text in ["9" * 5000, "-" + "1" * 5000, "9223372036854775808", "-9223372036854775809"]:
+        with pytest.raises(ValueRejected, match="within 64 bits"):
+            convert(Datatype.INTEGER, text)
+    assert convert(Datatype.INTEGER, "-9223372036854775808") == -(2**63)
+    assert convert(Datatype.INTEGER, " 000000000000000000000042 ") == 42
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("1e999999999", "below 10^38"),
+        ("1e99999999", "below 10^38"),
+        ("-1e38", "below 10^38"),
+        ("1" * 39, "below 10^38"),
+        (1e300, "below 10^38"),
+        ("1e-999999999", "38 digits after the point"),
+        ("1e-39", "38 digits after the point"),
+        ("0E-100", "38 digits after the point"),
+        ("1." + "0" * 38, "38 significant digits"),
+        ("1" * 5000, "at most 38 digits"),
+        ("0" * 200 + "1", "at most 38 digits"),
+    ],
+)
+def test_decimals_out_of_range_are_refused_without_expanding(value: Any, problem: str) -> None:
+    with pytest.raises(ValueRejected, match=re.escape(problem)):
+        convert(Datatype.DECIMAL, value)
+
+
+def test_decimals_at_the_bounds_are_kept_exactly() -> None:
+    big = "9" * 38
+    assert convert(Datatype.DECIMAL, big) == big
+    assert convert(Datatype.DECIMAL, "-" + big) == "-" + big
+    small = "0." + "0" * 37 + "1"
+    assert convert(Datatype.DECIMAL, small) == small
+    assert convert(Datatype.DECIMAL, "1e37") == "1" + "0" * 37
+    assert convert(Datatype.DECIMAL, "1.5E3") == "1500"
+    assert len(convert(Datatype.DECIMAL, "-0." + "9" * 38)) <= 78
+
+
+def test_long_texts_are_refused_before_the_email_and_date_checks() -> None:
+    with pytest.raises(ValueRejected, match="longer than 254"):
+        convert(Datatype.EMAIL, "a" * 100_000 + "@example.com")
+    with pytest.raises(ValueRejected, match="date"):
+        convert(Datatype.DATE, "01-01-2020" + " x" * 100_000)

@@ -58,6 +58,22 @@ URL_MAX = 2_048
 _NAME_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 # Integers are kept within SQLite's and PostgreSQL's BIGINT so a stored value always reads back.
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+# The longest text read as an integer: 20 characters hold every 64-bit value with its sign;
+# the slack is for leading zeros. Checked before int(), whose cost grows with the length and
+# which refuses past 4,300 digits with an error that is no answer.
+_INT_TEXT_MAX = 32
+_INT_RE = re.compile(r"[+-]?[0-9]+")
+# Decimals as SQL's DECIMAL(76, 38) would hold them: at most 38 significant digits, at most
+# 38 after the point, magnitude below 10**38, so the stored text is at most 78 characters.
+# Checked on the parsed coefficient and exponent, before anything expands it: "1e999999999"
+# is a few bytes that format(..., "f") would turn into a billion digits.
+DECIMAL_DIGITS_MAX = 38
+DECIMAL_SCALE_MAX = 38
+# The longest text read as a decimal: 38 digits, a sign, a point, an exponent, and leading
+# zeros; longer is refused before Decimal() parses it.
+_DECIMAL_TEXT_MAX = 96
+# The longest date text (both forms are 10 characters; room for spaces around them).
+_DATE_TEXT_MAX = 32
 
 
 class ValueRejected(ValueError):
@@ -110,10 +126,13 @@ def _integer(value: Any) -> int:
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     elif isinstance(value, str):
-        try:
-            number = int(value.strip(), 10)
-        except ValueError:
-            raise ValueRejected(f"expected an integer, got '{_clip(value)}'") from None
+        text = value.strip()
+        if len(text) > _INT_TEXT_MAX and _INT_RE.fullmatch(text[:_INT_TEXT_MAX]):
+            raise ValueRejected("expected an integer within 64 bits")
+        # ASCII digits only: int() would also take "1_000" and other scripts' digits.
+        if not _INT_RE.fullmatch(text):
+            raise ValueRejected(f"expected an integer, got '{_clip(value)}'")
+        number = int(text, 10)
     else:
         raise ValueRejected(f"expected an integer, got {_kind(value)}")
     if not _INT_MIN <= number <= _INT_MAX:
@@ -124,14 +143,43 @@ def _integer(value: Any) -> int:
 def _decimal(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueRejected(f"expected a decimal number, got {_kind(value)}")
+    text = str(value).strip()
+    if len(text) > _DECIMAL_TEXT_MAX:
+        raise ValueRejected(
+            f"expected a decimal number of at most {DECIMAL_DIGITS_MAX} digits, "
+            f"got {len(text)} characters"
+        )
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except InvalidOperation:
-        raise ValueRejected(f"expected a decimal number, got '{_clip(str(value))}'") from None
+        raise ValueRejected(f"expected a decimal number, got '{_clip(text)}'") from None
     if not number.is_finite():
-        raise ValueRejected(f"expected a finite decimal number, got '{_clip(str(value))}'")
+        raise ValueRejected(f"expected a finite decimal number, got '{_clip(text)}'")
+    _check_decimal_range(number, text)
     # Kept as canonical text so no binary rounding ever changes what the user sent.
     return format(number, "f")
+
+
+def _check_decimal_range(number: Decimal, text: str) -> None:
+    """Refuse a decimal whose fixed-point form would not fit DECIMAL(76, 38); reads no digits."""
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked above
+    # adjusted() is the exponent of the leading digit: 10**38 and above has adjusted() >= 38.
+    if number and number.adjusted() >= DECIMAL_DIGITS_MAX:
+        raise ValueRejected(
+            f"expected a decimal number below 10^{DECIMAL_DIGITS_MAX} in magnitude, "
+            f"got '{_clip(text)}'"
+        )
+    if -exponent > DECIMAL_SCALE_MAX:
+        raise ValueRejected(
+            f"expected a decimal number with at most {DECIMAL_SCALE_MAX} digits after the "
+            f"point, got '{_clip(text)}'"
+        )
+    if len(digits) > DECIMAL_DIGITS_MAX:
+        raise ValueRejected(
+            f"expected a decimal number of at most {DECIMAL_DIGITS_MAX} significant digits, "
+            f"got {len(digits)}"
+        )
 
 
 _DATE_FORMATS = ("%d-%m-%Y", "%Y-%m-%d")
@@ -141,6 +189,8 @@ def _date(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueRejected(f"expected a date as DD-MM-YYYY or YYYY-MM-DD, got {_kind(value)}")
     text = value.strip()
+    if len(text) > _DATE_TEXT_MAX:
+        raise ValueRejected(f"expected a date as DD-MM-YYYY or YYYY-MM-DD, got '{_clip(text)}'")
     for fmt in _DATE_FORMATS:
         try:
             parsed: date = datetime.strptime(text, fmt).date()
@@ -218,6 +268,13 @@ def _email(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueRejected(f"expected an email address, got {_kind(value)}")
     text = value.strip()
+    if len(text) > EMAIL_MAX_LENGTH:
+        # Refused before the validator and its caches see it: a cache keyed by megabyte-long
+        # texts would grow the process without bound.
+        raise ValueRejected(
+            f"'{_clip(text)}' is not a valid email address: longer than {EMAIL_MAX_LENGTH} "
+            "characters"
+        )
     if _plain_email_ok(text):
         return text
     problem = _checked_email(text)

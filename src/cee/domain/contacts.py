@@ -58,8 +58,10 @@ def normalise_contact(raw: Any, schema: Schema) -> ContactRecord:
             raise InvalidContact(f"{name}: given more than once (names ignore case)")
         datatype = schema.attributes.get(name)
         if datatype is None:
+            # Clipped: a defined name has at most 64 characters, and a per-record error is kept
+            # in the journal, so a megabyte-long name must not be copied into it.
             raise InvalidContact(
-                f"{name}: attribute is not defined for this account "
+                f"{_clip(name)}: attribute is not defined for this account "
                 "(define it first with type=attributes&activity=create)"
             )
         # JSON null is what PHP clients send for an empty field: it clears, as "" does,
@@ -102,6 +104,10 @@ def primary_key_value(raw: Any, schema: Schema) -> tuple[str, str]:
         return match_key(datatype, display), display
     except ValueRejected as exc:
         raise InvalidContact(f"{schema.primary_key}: {exc}") from None
+
+
+def _clip(text: str, limit: int = 64) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _kind(value: Any) -> str:

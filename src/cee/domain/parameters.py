@@ -68,12 +68,26 @@ def parse_listid(value: Any, *, required: bool = False) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise BadParameter("listid: expected an integer")
     text = str(value).strip()
-    if not text.isascii() or not text.lstrip("-").isdigit():
-        raise BadParameter(f"listid: expected an integer, got '{text[:32]}'")
-    number = int(text)
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
+    if not digits.isascii() or not digits.isdigit():
+        raise BadParameter(f"listid: expected an integer, got '{_clip(text)}'")
+    # Every list id is below 2**63 (19 digits): a longer one names no list, and is refused by
+    # its length before int(), which raises past 4,300 digits and is slow well before that.
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _LISTID_DIGITS_MAX:
+        raise NotFound(f"listid: list {_clip(text)} does not exist in this account")
+    number = -int(significant) if negative else int(significant)
     if not 0 < number < 2**63:
         raise NotFound(f"listid: list {number} does not exist in this account")
     return number
+
+
+_LISTID_DIGITS_MAX = 19
+
+
+def _clip(text: str, limit: int = 32) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def parse_key_data(params: dict[str, Any]) -> Any:

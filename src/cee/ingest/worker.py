@@ -100,6 +100,27 @@ def prepare_add(
     return records, listid
 
 
+def unreadable(entry: JournalEntry) -> Internal:
+    """The per-record reason of a request the worker could not judge (a fault, not the input's)."""
+    return Internal(
+        f"the request could not be read; the operator's log names requestid {entry.requestid}"
+    )
+
+
+def record_count(engine: Engine, entry: JournalEntry) -> int:
+    """How many records an entry holds, for the shape of a give-up report; 1 if not known.
+
+    Only the JSON array is counted (orjson, bounded by the body limit); no record is judged
+    again, and nothing here can raise: the request it reports on may be the one that fails.
+    """
+    if entry.activity not in CONTACT_OPS:
+        return 1
+    try:
+        return max(len(parse_data(entry.payload, engine.settings.max_records)[0]), 1)
+    except Exception:
+        return 1
+
+
 class Worker:
     def __init__(
         self,
@@ -194,19 +215,38 @@ class Worker:
         store = self.engine.store
         if entry.attempts > MAX_ATTEMPTS:
             return await self.give_up(entry)
-        op = CONTACT_OPS.get(entry.activity)
-        if op is not None:
-            records, listid = prepare_add(self.engine, entry)
-            return await store.journal_apply(entry, self.worker_id, op, records, listid)
-        if entry.activity == "emptylist":
-            return await store.journal_empty_list(
-                entry, self.worker_id, int(entry.payload["listid"])
+        op = ContactOp.UPSERT
+        try:
+            contact_op = CONTACT_OPS.get(entry.activity)
+            if contact_op is not None:
+                op = contact_op
+                records, listid = prepare_add(self.engine, entry)
+            elif entry.activity == "emptylist":
+                listid = parse_listid(entry.payload.get("listid"), required=True)
+                assert listid is not None
+                return await store.journal_empty_list(entry, self.worker_id, listid)
+            else:
+                records = [BadParameter(f"activity: '{entry.activity}' cannot run asynchronously")]
+                listid = None
+        except CeeError as exc:
+            records, listid = [exc], None
+        except Exception:
+            # Judging a request is pure: what failed once fails on every attempt, so it is
+            # finished as Failed now rather than retried until the attempts run out.
+            log.exception(
+                "async worker %s: request %s could not be read; finished as Failed",
+                self.worker_id,
+                entry.requestid,
             )
-        unknown = BadParameter(f"activity: '{entry.activity}' cannot run asynchronously")
-        return await store.journal_apply(entry, self.worker_id, ContactOp.UPSERT, [unknown], None)
+            records, listid = [unreadable(entry)], None
+        return await store.journal_apply(entry, self.worker_id, op, records, listid)
 
     async def give_up(self, entry: JournalEntry) -> bool:
-        """Finish a request that failed every attempt: each record Failed, never dropped."""
+        """Finish a request that failed every attempt: each record Failed, never dropped.
+
+        Nothing of the request is judged again: whatever made every attempt fail must not make
+        giving up fail too, or the entry would stay claimed and be retried for ever.
+        """
         log.error(
             "async worker %s: request %s failed %d attempts; finished as Failed",
             self.worker_id,
@@ -217,9 +257,7 @@ class Worker:
             f"not applied after {entry.attempts - 1} attempts; the operator's log names "
             f"requestid {entry.requestid}"
         )
-        count = 1
-        if entry.activity in CONTACT_OPS:
-            count = max(len(prepare_add(self.engine, entry)[0]), 1)
+        count = record_count(self.engine, entry)
         return await self.engine.store.journal_apply(
             entry, self.worker_id, ContactOp.UPSERT, [fault for _ in range(count)], None
         )
