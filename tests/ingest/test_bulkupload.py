@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -137,6 +138,7 @@ def test_progress_is_visible_while_a_slow_file_arrives(bulk: Server, files: File
     while (found := status(bulk, requestid))["state"] != "done":
         if 0 < found["rows_done"] < 400:
             partial = found
+        time.sleep(0.05)
     assert partial is not None, "the status never showed rows done part-way"
     assert 0 < partial["bytes_done"] < partial["bytes_total"] == len(files.files["/slow.csv"].body)
     assert found["succeeded"] == 400 and found["result"] == "Success"
