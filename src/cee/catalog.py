@@ -15,6 +15,10 @@ from cee.domain.errors import Forbidden, InvalidKey
 from cee.domain.keys import Principal, hash_key, key_prefix
 from cee.storage.base import KeyRow, Store
 
+# Names only what exists: the CLI command. (Netcore's panel path, Admin → Account Configuration
+# → Advance details → API Mode, belongs here once CEE's own panel offers it.)
+API_MODE_OFF = "API Mode is off for this account: turn it on with `cee account api-mode on`"
+
 
 class Catalog:
     def __init__(self, store: Store) -> None:
@@ -60,10 +64,7 @@ class Catalog:
         if row is None or not row.user_active:
             raise InvalidKey()
         if not row.api_mode:
-            raise Forbidden(
-                "API Mode is off for this account: enable it under Admin → Account "
-                "Configuration → Advance details (or `cee account api-mode on`)"
-            )
+            raise Forbidden(API_MODE_OFF)
         principal = Principal(row.account_id, row.user_id, key_prefix(apikey))
         self._principals[apikey] = principal
         return principal

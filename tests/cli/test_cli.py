@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 from tests.conftest import Database, Server, run_cli, unique_email
+from tests.ingest.util import accepted, add, status
 from tests.web.util import addsync, assert_error, assert_success, list_counts
 
 
@@ -115,8 +116,13 @@ def test_lists_and_attributes_from_the_cli(server: Server) -> None:
     assert "EMAIL\temail\tbuilt-in" in listing
     assert_success(addsync(server, {"EMAIL": unique_email(), "plan": "gold"}))
 
-    bad = server.cli("attribute", "create", "score", "blob", check=False)
-    assert bad.returncode == 1 and "datatype" in bad.stderr and "Traceback" not in bad.stderr
+    # An unknown datatype is a usage error (exit 2, as docs/cli.md says) naming the datatypes.
+    for wrong in ("blob", "Boolean"):
+        bad = server.cli("attribute", "create", "score", wrong, check=False)
+        assert bad.returncode == 2, bad
+        assert "DATATYPE" in bad.stderr and "textline" in bad.stderr
+        assert "Traceback" not in bad.stderr
+    assert "SCORE" not in server.cli("attribute", "list").stdout
     bad_name = server.cli("attribute", "create", "9lives", "integer", check=False)
     assert bad_name.returncode == 1 and "name" in bad_name.stderr
 
@@ -135,11 +141,15 @@ def test_primary_key_can_change_only_while_there_are_no_contacts(server: Server)
 def test_account_create_and_api_mode(server: Server) -> None:
     beta = json.loads(server.cli("account", "create", "beta", "--json").stdout)
     assert beta["account_name"] == "beta" and beta["api_key"].startswith("cee_")
+    # The database it was made in, as `cee init --json` prints it.
+    assert beta["database"] == server.creds["database"] and beta["database"]
     server.cli("account", "api-mode", "off", "--account", "beta")
     listing = server.cli("account", "list").stdout
     assert "beta\tprimary key EMAIL\tAPI Mode off" in listing
     assert "default\tprimary key EMAIL\tAPI Mode on" in listing
-    assert_error(addsync(server, {"EMAIL": unique_email()}, key=beta["api_key"]), 403)
+    # The 403 names how to turn API Mode on, with what exists: the CLI command.
+    off = addsync(server, {"EMAIL": unique_email()}, key=beta["api_key"])
+    assert_error(off, 403, "API Mode is off", "`cee account api-mode on`")
     assert_success(addsync(server, {"EMAIL": unique_email()}))
     dup = server.cli("account", "create", "beta", check=False)
     assert dup.returncode == 1 and "beta" in dup.stderr
@@ -152,3 +162,16 @@ def test_commands_on_a_missing_database_fail_cleanly(database: Database) -> None
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert "cee init" in out.stderr
+
+
+def test_serve_no_worker_says_adds_stay_queued(database: Database) -> None:
+    srv = Server(database)
+    srv.init()
+    srv.start("--no-worker")
+    try:
+        rid = accepted(add(srv, {"EMAIL": unique_email()}))
+        assert status(srv, rid).json()["result"]["state"] == "queued"
+    finally:
+        srv.stop()
+    said = srv.log.read_text()
+    assert "--no-worker" in said and "stay queued until a `cee worker` runs" in said

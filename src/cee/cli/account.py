@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from cee.admin import accounts
-from cee.cli.common import account_option, admin_command, json_option, print_credentials
+from cee.cli.common import (
+    account_option,
+    admin_command,
+    database_options,
+    json_option,
+    print_credentials,
+    settings_from,
+    with_store,
+)
 from cee.domain.attributes import PRIMARY_KEY_CHOICES
 from cee.storage import Store
 
@@ -24,11 +32,15 @@ def account() -> None:
     show_default=True,
 )
 @json_option
-@admin_command
-async def account_create(store: Store, name: str, primary_key: str, as_json: bool) -> None:
+@database_options
+def account_create(
+    data_dir: str, database: str | None, name: str, primary_key: str, as_json: bool
+) -> None:
     """Create an account with an admin user and an API key (shown once)."""
-    creds = await accounts.create_account(store, name, primary_key)
-    print_credentials(creds, as_json, "")
+    settings = settings_from(data_dir, database)
+    creds = with_store(lambda store: accounts.create_account(store, name, primary_key), settings)
+    # The database URL too, as `cee init --json` prints it: a script needs it for the next step.
+    print_credentials(creds, as_json, settings.database_url())
 
 
 @account.command("list")

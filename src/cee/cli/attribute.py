@@ -6,6 +6,7 @@ import click
 
 from cee.admin import accounts, attributes
 from cee.cli.common import account_option, admin_command
+from cee.domain.attributes import Datatype
 from cee.storage import Store
 
 
@@ -16,7 +17,12 @@ def attribute() -> None:
 
 @attribute.command("create")
 @click.argument("name")
-@click.argument("datatype")
+# A Choice, so an unknown datatype (`Boolean`) is a usage error, exit 2, listing the datatypes.
+@click.argument(
+    "datatype",
+    type=click.Choice([d.value for d in Datatype], case_sensitive=False),
+    metavar="DATATYPE",
+)
 @account_option
 @admin_command
 async def attribute_create(store: Store, name: str, datatype: str, account: str | None) -> None:

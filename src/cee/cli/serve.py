@@ -51,6 +51,12 @@ def serve(
         if creds is not None:
             click.echo(f"initialised {settings.database_url()}")
             print_credentials(creds, False, settings.database_url())
+    if not worker and not ceiling:
+        # Said at start: otherwise `add` answers Success and nothing seems to happen.
+        click.echo(
+            "The async worker is off (--no-worker): add, update and other async requests "
+            "requests are accepted and stay queued until a `cee worker` runs on this database."
+        )
     key = creds.api_key if creds else "YOUR_API_KEY"
     click.echo(f"CEE serving on http://{host}:{port}/apiv2")
     click.echo("Try:")
