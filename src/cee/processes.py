@@ -33,6 +33,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from cee.logs import configure_logging
+from cee.metrics import MULTIPROC_ENV
 from cee.settings import SETTINGS, Settings
 
 log = logging.getLogger(__name__)
@@ -193,11 +194,14 @@ def run_processes(settings: Settings, config_kwargs: dict[str, Any], *, ceiling:
         config = uvicorn.Config("cee.web.app:ceiling", workers=settings.processes, **config_kwargs)
         Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
-    folder = None
+    # A private folder (only this user can reach the writer's socket), and in it the one where
+    # every process writes its metrics for /metrics to add up; set before any child starts.
+    folder = tempfile.mkdtemp(prefix="cee-")
+    metrics_dir = os.path.join(folder, "metrics")
+    os.mkdir(metrics_dir)
+    os.environ[MULTIPROC_ENV] = metrics_dir
     socket_path = None
     if is_sqlite(settings):
-        # A private folder: only this user can reach the writer's socket.
-        folder = tempfile.mkdtemp(prefix="cee-")
         socket_path = os.path.join(folder, "writer.sock")
         os.environ[WRITER_SOCKET_ENV] = socket_path
     config = uvicorn.Config(
@@ -222,5 +226,4 @@ def run_processes(settings: Settings, config_kwargs: dict[str, Any], *, ceiling:
         # The worker before the writer it sends its writes to.
         for child in reversed(started):
             child.stop()
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -56,6 +56,10 @@ def run_server(settings: Settings, *, ceiling: bool = False) -> None:
         "server_header": False,
         "date_header": False,
     }
+    if settings.log_format == "json":
+        # uvicorn's own lines (start-up, errors) go through the root logger's JSON handler
+        # instead of the text handlers uvicorn installs by default.
+        config_kwargs["log_config"] = None
     if settings.processes > 1:
         from cee.processes import run_processes
 

@@ -142,6 +142,27 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("smtp_from", "cee@localhost", "CEE_SMTP_FROM", "Sender of notify emails."),
     Setting("log_level", "info", "CEE_LOG_LEVEL", "debug, info, warning or error."),
+    Setting(
+        "log_format",
+        "text",
+        "CEE_LOG_FORMAT",
+        "text (for a terminal) or json (one JSON object per line, for a log shipper).",
+    ),
+    Setting(
+        "access_log",
+        True,
+        "CEE_ACCESS_LOG",
+        "Log one line per API request (requestid, type, activity, status, duration, account, "
+        "key prefix); 0 turns it off.",
+        bool,
+    ),
+    Setting(
+        "shutdown_seconds",
+        30.0,
+        "CEE_SHUTDOWN_SECONDS",
+        "On SIGTERM, how long `cee serve` waits for requests in flight before it stops anyway.",
+        float,
+    ),
 )
 
 

@@ -78,11 +78,15 @@ class Unsupported(CeeError):
 
 
 class RateLimited(CeeError):
+    """`retry_after`: whole seconds to wait; `limit`: the key's requests a minute, when the
+    key's own limit (rather than the journal) is what refused."""
+
     name = "rate_limited"
 
-    def __init__(self, details: str, retry_after: int) -> None:
+    def __init__(self, details: str, retry_after: int, limit: int | None = None) -> None:
         super().__init__(details)
         self.retry_after = retry_after
+        self.limit = limit
 
 
 class Internal(CeeError):

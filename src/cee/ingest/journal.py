@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from cee import metrics
 from cee.domain.errors import RateLimited
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class JournalGate:
     def admit(self) -> None:
         """RateLimited once the journal holds `max_depth` entries not yet done."""
         if self.depth >= self.max_depth:
+            metrics.RATE_LIMITED_JOURNAL.inc()
             raise RateLimited(
                 f"the async journal holds {self.depth} requests (the limit is "
                 f"{self.max_depth}); retry after {RETRY_AFTER_SECONDS}s",
@@ -50,6 +52,8 @@ class JournalGate:
 
     def measured(self, depth: int, oldest_age: float) -> None:
         self.depth, self.oldest_age = depth, oldest_age
+        metrics.JOURNAL_DEPTH.set(depth)
+        metrics.JOURNAL_OLDEST_AGE.set(oldest_age)
 
 
 async def watch_depth(engine: Engine) -> None:

@@ -113,6 +113,10 @@ class Store(BulkStore, abc.ABC):
     async def is_initialised(self) -> bool: ...
 
     @abc.abstractmethod
+    async def applied_migrations(self) -> set[str]:
+        """The ids of the migrations applied to the database (a round trip: /readyz asks)."""
+
+    @abc.abstractmethod
     async def secret(self) -> bytes:
         """The deployment's key-hashing secret, made on first call and stored in the database."""
 

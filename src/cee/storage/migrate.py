@@ -9,6 +9,12 @@ from yoyo import get_backend, read_migrations
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def shipped_migrations(dialect: str) -> set[str]:
+    """The ids (file stems) of the migrations this version ships for `dialect`."""
+    folder = MIGRATIONS_DIR / dialect
+    return {p.stem for p in folder.glob("*.sql") if not p.stem.endswith(".rollback")}
+
+
 def apply_migrations(url: str, dialect: str) -> int:
     """Apply pending migrations; returns how many ran. Safe to run from several processes."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):

@@ -29,7 +29,8 @@ QUERY_NAMES = (
     "select_journal_claimers release_journal_claims "
     "insert_bulk_job claim_bulk_jobs renew_bulk_job advance_bulk_job insert_bulk_reject "
     "finish_bulk_job note_bulk_job select_bulk_job select_bulk_rejects select_bulk_claimers "
-    "release_bulk_claims select_webhook_secret put_webhook_secret make_webhook_secret"
+    "release_bulk_claims select_webhook_secret put_webhook_secret make_webhook_secret "
+    "select_applied_migrations"
 ).split()
 
 

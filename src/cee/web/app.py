@@ -11,17 +11,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cee import __version__
 from cee.domain.errors import CeeError, NotFound, Unsupported
 from cee.engine import BackgroundJob, Engine
-from cee.web import v3
+from cee.logs import log_format
+from cee.web import ops, v3
+from cee.web.access import ACCESS
 from cee.web.apiv2 import handler as apiv2
 from cee.web.errors import error_body, error_code
 from cee.web.requestids import new_requestid
-
-
-async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok", "version": __version__})
+from cee.web.security import SecurityHeaders
 
 
 def error_response(exc: CeeError, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -49,6 +47,7 @@ async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
 class CeeApp:
     def __init__(self, engine: Engine, background: list[BackgroundJob] | None = None) -> None:
         self.engine = engine
+        ACCESS.configure(enabled=engine.settings.access_log, json=log_format() == "json")
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -57,12 +56,21 @@ class CeeApp:
                 yield
             finally:
                 await engine.stop()
+                ACCESS.flush()
 
-        self.other = Starlette(
-            routes=[Route("/health", health), *v3.routes(engine)],
+        self.starlette = Starlette(
+            routes=[
+                Route("/health", ops.healthz),
+                Route("/healthz", ops.healthz),
+                Route("/readyz", ops.readyz),
+                Route("/metrics", ops.metrics_endpoint),
+                *v3.routes(engine),
+            ],
             exception_handlers={404: not_found, 405: method_not_allowed},
             lifespan=lifespan,
         )
+        self.starlette.state.engine = engine
+        self.other = SecurityHeaders(self.starlette)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] in ("/apiv2", "/apiv2/"):

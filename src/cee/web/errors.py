@@ -43,6 +43,19 @@ def error_code(exc: CeeError) -> int:
     return ERROR_CODES.get(exc.name, INTERNAL)
 
 
+def rate_limit_headers(exc: RateLimited) -> list[tuple[bytes, bytes]]:
+    """Retry-After, and the RateLimit-* headers when a key's own limit refused."""
+    wait = str(exc.retry_after).encode()
+    out = [(b"retry-after", wait)]
+    if exc.limit is not None:
+        out += [
+            (b"ratelimit-limit", str(exc.limit).encode()),
+            (b"ratelimit-remaining", b"0"),
+            (b"ratelimit-reset", wait),
+        ]
+    return out
+
+
 def error_body(exc: CeeError, requestid: str) -> dict[str, Any]:
     body: dict[str, Any] = {"status": "error", "error_code": error_code(exc)}
     if isinstance(exc, InvalidKey):

@@ -180,6 +180,10 @@ class PostgresStore(PostgresBulk, Store):
         except asyncpg.exceptions.UndefinedTableError:
             return False
 
+    async def applied_migrations(self) -> set[str]:
+        rows = await self._pool.fetch(Q.select_applied_migrations)
+        return {r[0] for r in rows}
+
     async def secret(self) -> bytes:
         async def get_or_make(conn: Connection) -> str:
             value = await conn.fetchval(Q.get_meta, "key_secret")

@@ -22,11 +22,14 @@ import asyncio
 import collections
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import asyncpg
+
+from cee import metrics
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -132,8 +135,11 @@ class Writer:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            started = time.perf_counter()
             try:
                 results = await self._commit(batch)
+                metrics.WRITER_BATCH_SIZE.observe(len(batch))
+                metrics.WRITER_COMMIT_SECONDS.observe(time.perf_counter() - started)
             except Exception as exc:  # the connection or the server failed: tell every caller
                 log.exception("write transaction failed")
                 results = [_Failed(exc)] * len(batch)

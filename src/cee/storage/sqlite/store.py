@@ -212,6 +212,14 @@ class SqliteStore(SqliteBulk, Store):
     async def is_initialised(self) -> bool:
         return bool(await self._read(lambda c: c.execute(Q.count_accounts).fetchone()[0]))
 
+    async def applied_migrations(self) -> set[str]:
+        # An open connection keeps reading a deleted file: only a look at the path tells that
+        # the database is gone (an unmounted volume, a mistaken rm).
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"the database file {self.path} is gone")
+        rows = await self._read(lambda c: c.execute(Q.select_applied_migrations).fetchall())
+        return {r[0] for r in rows}
+
     async def secret(self) -> bytes:
         return bytes.fromhex(await self._write(_get_or_make_secret))
 

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from cee import metrics
+
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 log = logging.getLogger(__name__)
@@ -126,11 +128,14 @@ class Writer:
                 heavy = sum(self._weights[:MAX_JOBS_PER_COMMIT]) >= HEAVY_RECORDS
                 del self._pending[:MAX_JOBS_PER_COMMIT]
                 del self._weights[:MAX_JOBS_PER_COMMIT]
+                started = time.perf_counter()
                 try:
                     await self._commit(batch, heavy)
                 except BaseException as exc:  # cancelled mid-commit: nobody is left hanging
                     _settle([(job[-1], None, exc) for job in batch])
                     raise
+                metrics.WRITER_BATCH_SIZE.observe(len(batch))
+                metrics.WRITER_COMMIT_SECONDS.observe(time.perf_counter() - started)
             if self._closing:
                 return
 

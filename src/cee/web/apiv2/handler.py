@@ -9,19 +9,29 @@ the work. Every answer carries a fresh requestid, in the body and in `X-Request-
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from cee.domain.errors import BadParameter, CeeError, Internal, RateLimited, TooLarge
+from cee.domain.keys import Principal
 from cee.engine import Engine
+from cee.metrics import REQUESTS
+from cee.web.access import ACCESS
 from cee.web.apiv2.call import ApiCall, RawBody
 from cee.web.apiv2.params import parse_body, parse_urlencoded
 from cee.web.apiv2.routes import ACTIVITIES, ROUTES, TYPES
-from cee.web.errors import error_body, error_code, internal_error_body
+from cee.web.errors import error_body, error_code, internal_error_body, rate_limit_headers
 from cee.web.requestids import new_requestid
+from cee.web.security import API_HEADERS
 
 log = logging.getLogger(__name__)
+# The type and activity a request is counted and logged under until its route is known (a bad
+# key is refused before `type` is read; an unknown type has none): one fixed value, so that
+# clients sending junk cannot grow the metrics' label sets without bound.
+UNRESOLVED = "-"
 
 Scope = dict[str, Any]
 
@@ -77,6 +87,7 @@ async def send_json(
         (b"content-length", str(len(payload)).encode()),
         (b"x-request-id", requestid.encode()),
     ]
+    headers.extend(API_HEADERS)
     if extra:
         headers.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -89,32 +100,70 @@ async def send_file(send: Any, status: int, body: RawBody, requestid: str) -> No
         (b"content-length", str(len(body.content)).encode()),
         (b"content-disposition", f'attachment; filename="{body.filename}"'.encode()),
         (b"x-request-id", requestid.encode()),
+        *API_HEADERS,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body.content})
 
 
+@dataclass(slots=True)
+class Exchange:
+    """One request as the ops side sees it: its requestid, its route once resolved, who sent
+    it once authenticated, and any headers its answer adds."""
+
+    requestid: str
+    kind: str = UNRESOLVED
+    activity: str = UNRESOLVED
+    principal: Principal | None = None
+    headers: list[tuple[bytes, bytes]] | None = None
+
+
 async def handle(engine: Engine, scope: Scope, receive: Any, send: Any) -> None:
-    requestid = new_requestid()
-    extra: list[Any] = []
+    started = time.perf_counter()
+    ex = Exchange(new_requestid())
     try:
-        status, body = await _answer(engine, scope, receive, requestid)
+        status, body = await _answer(engine, scope, receive, ex)
     except CeeError as exc:
-        status, body = error_code(exc), error_body(exc, requestid)
+        status, body = error_code(exc), error_body(exc, ex.requestid)
         if isinstance(exc, RateLimited):
-            extra.append((b"retry-after", str(exc.retry_after).encode()))
+            ex.headers = [*(ex.headers or []), *rate_limit_headers(exc)]
         elif isinstance(exc, Internal):
-            log.error("requestid %s: %s", requestid, exc.details)
+            log.error("requestid %s: %s", ex.requestid, exc.details, extra=_log_fields(ex))
     except Exception:
-        log.exception("requestid %s: internal error", requestid)
-        status, body = 500, internal_error_body(requestid)
+        log.exception("requestid %s: internal error", ex.requestid, extra=_log_fields(ex))
+        status, body = 500, internal_error_body(ex.requestid)
     if isinstance(body, RawBody):
-        await send_file(send, status, body, requestid)
+        await send_file(send, status, body, ex.requestid)
     else:
-        await send_json(send, status, body, requestid, extra)
+        await send_json(send, status, body, ex.requestid, ex.headers)
+    seconds = time.perf_counter() - started
+    REQUESTS.record(ex.kind, ex.activity, status, seconds)
+    if ACCESS.enabled:
+        who = ex.principal
+        ACCESS.write(
+            ex.requestid,
+            ex.kind,
+            ex.activity,
+            status,
+            seconds,
+            who.account_id if who else None,
+            who.key_prefix if who else None,
+        )
 
 
-async def _answer(engine: Engine, scope: Scope, receive: Any, requestid: str) -> Any:
+def _log_fields(ex: Exchange) -> dict[str, Any]:
+    """The request's fields for a log record's `extra` (the JSON log shows them)."""
+    who = ex.principal
+    return {
+        "requestid": ex.requestid,
+        "type": ex.kind,
+        "activity": ex.activity,
+        "account_id": who.account_id if who else None,
+        "key_prefix": who.key_prefix if who else None,
+    }
+
+
+async def _answer(engine: Engine, scope: Scope, receive: Any, ex: Exchange) -> Any:
     if scope["method"] not in ("GET", "POST"):
         raise BadParameter(f"method: {scope['method']} is not supported; use POST or GET")
     params = parse_urlencoded(scope["query_string"])
@@ -124,6 +173,7 @@ async def _answer(engine: Engine, scope: Scope, receive: Any, requestid: str) ->
     await engine.catalog.ensure_fresh()
     apikey = params.get("apikey")
     principal = engine.catalog.authenticate(apikey if isinstance(apikey, str) else None)
+    ex.principal = principal
     kind = _word(params, "type", TYPES)
     activities = ACTIVITIES.get(kind)
     if not activities:
@@ -135,4 +185,5 @@ async def _answer(engine: Engine, scope: Scope, receive: Any, requestid: str) ->
             f"activity: '{activity}' is not an activity of type {kind} "
             f"(one of {', '.join(activities)})"
         )
-    return await handler(ApiCall(params, principal, requestid, activity, engine))
+    ex.kind, ex.activity = kind, activity
+    return await handler(ApiCall(params, principal, ex.requestid, activity, engine))
