@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from cee.cli import account, attribute, init, key, lists, serve, status, user, worker
+from cee.cli import account, attribute, backup, init, key, lists, serve, status, user, worker
 from cee.logs import configure_logging
 
 
@@ -29,5 +29,7 @@ for command in (
     key.key,
     lists.list_group,
     attribute.attribute,
+    backup.backup,
+    backup.restore,
 ):
     main.add_command(command)
