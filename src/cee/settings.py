@@ -163,6 +163,21 @@ SETTINGS: tuple[Setting, ...] = (
         "On SIGTERM, how long `cee serve` waits for requests in flight before it stops anyway.",
         float,
     ),
+    Setting(
+        "panel_secure_cookies",
+        False,
+        "CEE_PANEL_SECURE_COOKIES",
+        "Mark the panel's cookies Secure (set it behind an https proxy; https requests always "
+        "get Secure cookies).",
+        bool,
+    ),
+    Setting(
+        "panel_idle_minutes",
+        30.0,
+        "CEE_PANEL_IDLE_MINUTES",
+        "A panel session unused this long ends; the user logs in again.",
+        float,
+    ),
 )
 
 

@@ -103,3 +103,10 @@ async def webhook_secret(store: Store, account: AccountRow, *, rotate: bool = Fa
     if rotate:
         await audit.record(store, "account.webhook_secret", account_id=account.id, target="rotated")
     return secret
+
+
+async def get_account(store: Store, account_id: int) -> AccountRow:
+    for row in await store.accounts():
+        if row.id == account_id:
+            return row
+    raise NotFound(f"account: no account {account_id}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cee.admin import audit
 from cee.admin.keys import create_key
-from cee.domain.errors import NotFound
+from cee.domain.errors import BadParameter, NotFound
 from cee.domain.keys import hash_password, new_password
 from cee.storage.base import Store, UserRow
 
@@ -43,12 +43,55 @@ async def find_user(store: Store, username: str) -> UserRow:
     raise NotFound(f"user: no user '{username}'")
 
 
-async def disable_user(store: Store, user: UserRow) -> None:
-    """Their key is refused at once (the key caches drop on the change signal)."""
+async def find_account_user(store: Store, account_id: int, user_id: int) -> UserRow:
+    """A user of this account; another account's user is NotFound, never a sign it exists."""
+    for row in await store.users(account_id):
+        if row.id == user_id:
+            return row
+    raise NotFound(f"user: no user {user_id} in this account")
+
+
+def _not_self(acting_user_id: int | None, user: UserRow, change: str) -> None:
+    # An admin who disables or demotes themselves may leave the account with no admin at all.
+    if acting_user_id == user.id:
+        raise BadParameter(f"{change}: you cannot change your own; ask another account admin")
+
+
+async def disable_user(store: Store, user: UserRow, *, acting_user_id: int | None = None) -> None:
+    """Their key is refused and their panel sessions end, at once."""
+    _not_self(acting_user_id, user, "status")
     await store.set_user_active(user.id, False)
+    await store.delete_user_sessions(user.id)
     await audit.record(store, "user.disable", account_id=user.account_id, target=user.username)
 
 
 async def enable_user(store: Store, user: UserRow) -> None:
     await store.set_user_active(user.id, True)
     await audit.record(store, "user.enable", account_id=user.account_id, target=user.username)
+
+
+async def set_role(
+    store: Store, user: UserRow, is_admin: bool, *, acting_user_id: int | None = None
+) -> None:
+    """Make the user an account admin or a sub-admin."""
+    if user.is_admin == is_admin:
+        return
+    _not_self(acting_user_id, user, "role")
+    await store.set_user_admin(user.id, is_admin)
+    await audit.record(
+        store,
+        "user.role",
+        account_id=user.account_id,
+        target=f"{user.username}: {'admin' if is_admin else 'sub admin'}",
+    )
+
+
+async def reset_password(store: Store, user: UserRow) -> str:
+    """A new random password (returned, to be shown once); the user's panel sessions end."""
+    password = new_password()
+    await store.set_password_hash(user.id, hash_password(password))
+    await store.delete_user_sessions(user.id)
+    await audit.record(
+        store, "user.password_reset", account_id=user.account_id, target=user.username
+    )
+    return password

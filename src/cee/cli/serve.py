@@ -65,5 +65,12 @@ def serve(
         f'&apikey={key}\' --data-urlencode \'data={{"EMAIL":"mike@example.com",'
         f'"FIRST_NAME":"Mike"}}\''
     )
+    if creds is not None:
+        login = f"user {creds.admin_user}, password {creds.admin_password}"
+    else:
+        login = (
+            "the admin user and password `cee init` printed (`cee user password admin` resets it)"
+        )
+    click.echo(f"Panel: http://{host}:{port}/ (log in as {login})")
     sys.stdout.flush()
     run_server(settings, ceiling=ceiling)

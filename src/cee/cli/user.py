@@ -13,7 +13,7 @@ from cee.storage import Store
 
 @click.group()
 def user() -> None:
-    """Panel users ("Sub Admins"): create, list, disable, enable."""
+    """Panel users ("Sub Admins"): create, list, disable, enable, reset a password."""
 
 
 @user.command("create")
@@ -71,3 +71,13 @@ async def user_enable(store: Store, username: str) -> None:
     """Enable a disabled user again."""
     await users.enable_user(store, await users.find_user(store, username))
     click.echo(f"user {username} enabled")
+
+
+@user.command("password")
+@click.argument("username")
+@json_option
+@admin_command
+async def user_password(store: Store, username: str, as_json: bool) -> None:
+    """Reset a user's panel password to a new random one (shown once); their sessions end."""
+    password = await users.reset_password(store, await users.find_user(store, username))
+    click.echo(json.dumps({"user": username, "password": password}) if as_json else password)

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 KEY_PREFIX = "cee_"
 PREFIX_SHOWN = 12
@@ -52,3 +53,11 @@ class Principal:
     account_id: int
     user_id: int
     key_prefix: str
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches its argon2 hash (constant work whatever the answer)."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False

@@ -19,6 +19,7 @@ from cee.domain.journal import JournalEntry
 from cee.domain.outcomes import Outcome as Outcome
 from cee.domain.writes import ContactOp, WriteContext
 from cee.storage.bulk import BulkStore
+from cee.storage.panel import PanelStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +87,9 @@ class JournalStatus:
     records: list[dict[str, Any]] | None
 
 
-class Store(BulkStore, abc.ABC):
+class Store(BulkStore, PanelStore, abc.ABC):
     """A database holding accounts, keys, attributes, lists, contacts, history and the journal
-    (and, through BulkStore, bulk import jobs)."""
+    (and, through BulkStore, bulk import jobs; through PanelStore, panel sessions and audit)."""
 
     dialect: ClassVar[str]
 

@@ -30,7 +30,13 @@ QUERY_NAMES = (
     "insert_bulk_job claim_bulk_jobs renew_bulk_job advance_bulk_job insert_bulk_reject "
     "finish_bulk_job note_bulk_job select_bulk_job select_bulk_rejects select_bulk_claimers "
     "release_bulk_claims select_webhook_secret put_webhook_secret make_webhook_secret "
-    "select_applied_migrations"
+    "select_applied_migrations "
+    "select_recent_journal "
+    # the panel's: sessions, login throttle, audit, sealed keys, passwords
+    "insert_session select_session touch_session refresh_session_login delete_session "
+    "delete_user_sessions delete_idle_sessions insert_login_failure count_login_failures "
+    "delete_login_failures insert_audit select_audit insert_sealed_key select_current_key "
+    "update_user_password update_user_admin"
 ).split()
 
 

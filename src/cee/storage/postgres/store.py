@@ -45,6 +45,7 @@ from cee.storage.postgres.contacts import (
     missing_list,
     write_records,
 )
+from cee.storage.postgres.panel import PostgresPanel
 from cee.storage.postgres.watch import ConfigWatch
 from cee.storage.postgres.writer import Connection, RetryJob, Writer
 from cee.storage.queries import Queries
@@ -94,7 +95,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-class PostgresStore(PostgresBulk, Store):
+class PostgresStore(PostgresBulk, PostgresPanel, Store):
     dialect = "postgres"
 
     def __init__(

@@ -37,6 +37,7 @@ from cee.storage.base import (
 from cee.storage.migrate import apply_migrations
 from cee.storage.queries import Queries
 from cee.storage.sqlite.bulk import SqliteBulk
+from cee.storage.sqlite.panel import SqlitePanel
 from cee.storage.sqlite.remote import JOURNAL_NOTICE, RemoteWriter
 from cee.storage.sqlite.writer import Writer
 
@@ -58,7 +59,7 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-class SqliteStore(SqliteBulk, Store):
+class SqliteStore(SqliteBulk, SqlitePanel, Store):
     dialect = "sqlite"
 
     def __init__(self, path: str, writer_address: str | None = None) -> None:

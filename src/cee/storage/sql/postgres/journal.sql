@@ -45,3 +45,8 @@ SELECT DISTINCT claimed_by FROM journal WHERE state = 'running';
 UPDATE journal SET state = 'queued', claimed_by = NULL, claimed_until = NULL
 WHERE state = 'running' AND claimed_by = $1
 RETURNING id;
+
+-- name: select-recent-journal
+-- The account's async requests, newest first, one page at a time (the panel's Requests page).
+SELECT requestid, activity, state, result, records, created_at, finished_at FROM journal
+WHERE account_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3;

@@ -12,3 +12,12 @@ FROM api_keys k
 JOIN users u ON u.id = k.user_id
 JOIN accounts a ON a.id = u.account_id
 WHERE k.revoked_at IS NULL;
+
+-- name: insert-sealed-key!
+-- A key with its AES-GCM sealed copy, so the panel can show it again to its owner.
+INSERT INTO api_keys (user_id, key_hash, prefix, key_cipher) VALUES ($1, $2, $3, $4);
+
+-- name: select-current-key
+-- The user's live key: its prefix and sealed copy (NULL for keys made before sealing).
+SELECT prefix, key_cipher FROM api_keys
+WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1;

@@ -15,3 +15,9 @@ ORDER BY u.id;
 
 -- name: update-user-active!
 UPDATE users SET active = $1 WHERE id = $2;
+
+-- name: update-user-password!
+UPDATE users SET password_hash = $1 WHERE id = $2;
+
+-- name: update-user-admin!
+UPDATE users SET is_admin = $1 WHERE id = $2;

@@ -13,3 +13,9 @@ ORDER BY u.id;
 
 -- name: update-user-active!
 UPDATE users SET active = ? WHERE id = ?;
+
+-- name: update-user-password!
+UPDATE users SET password_hash = ? WHERE id = ?;
+
+-- name: update-user-admin!
+UPDATE users SET is_admin = ? WHERE id = ?;
