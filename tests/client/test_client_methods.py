@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -68,17 +67,29 @@ def test_wait_reports_each_failed_record_of_an_async_request(cee: Client) -> Non
     assert second.details and "EMAIL" in second.details
 
 
-def test_update_merges_attributes(cee: Client) -> None:
+def test_update_merges_attributes_in_the_background(cee: Client) -> None:
     email = unique_email("upd")
     cee.addsync({"EMAIL": email, "FIRST_NAME": "Ann", "CITY": "Goa"})
     requestid = cee.update({"EMAIL": email, "CITY": "Delhi"})
-    assert HEX32.fullmatch(requestid)
-    # Journaled (async) where the server journals update; a sync update is already applied
-    # and has no request status to wait for.
-    with contextlib.suppress(errors.NotFound):
-        cee.wait(requestid, timeout=30)
+    status = cee.wait(requestid, timeout=30)
+    assert status.result == "Success"
     attributes = cee.view(email).attributes
     assert attributes["CITY"] == "Delhi" and attributes["FIRST_NAME"] == "Ann"
+
+
+def test_update_of_an_absent_contact_is_a_404_record(cee: Client) -> None:
+    status = cee.wait(cee.update({"EMAIL": unique_email("absent")}), timeout=30)
+    assert status.result == "Failed"
+    assert status.records is not None and status.records[0].error_code == 404
+
+
+def test_updatesync_merges_now(cee: Client) -> None:
+    email = unique_email("upds")
+    cee.addsync({"EMAIL": email, "CITY": "Goa"})
+    cee.updatesync({"EMAIL": email, "CITY": "Agra"})
+    assert cee.view(email).attributes["CITY"] == "Agra"
+    with pytest.raises(errors.NotFound):
+        cee.updatesync({"EMAIL": unique_email("nobody")})
 
 
 def test_delete_removes_from_the_list_only(cee: Client) -> None:

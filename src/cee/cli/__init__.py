@@ -8,7 +8,20 @@ from __future__ import annotations
 
 import click
 
-from cee.cli import account, attribute, backup, init, key, lists, serve, status, user, worker
+from cee.cli import (
+    account,
+    attribute,
+    backup,
+    exports,
+    imports,
+    init,
+    key,
+    lists,
+    serve,
+    status,
+    user,
+    worker,
+)
 from cee.logs import configure_logging
 
 
@@ -31,5 +44,7 @@ for command in (
     attribute.attribute,
     backup.backup,
     backup.restore,
+    imports.import_command,
+    exports.export_command,
 ):
     main.add_command(command)

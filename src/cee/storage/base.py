@@ -202,6 +202,13 @@ class Store(BulkStore, PanelStore, abc.ABC):
     async def get_contact(self, account_id: int, match_key: str) -> ContactView | None: ...
 
     @abc.abstractmethod
+    async def export_page(
+        self, account_id: int, listid: int | None, after: int, limit: int
+    ) -> list[tuple[int, ContactView]]:
+        """Up to `limit` contacts (of one list, or all) with ids above `after`, by id: `cee
+        export` pages through a whole account this way without holding it in memory."""
+
+    @abc.abstractmethod
     async def remove_from_list(self, ctx: WriteContext, match_key: str, listid: int) -> None:
         """NotFound if the list or the contact does not exist in the account."""
 

@@ -95,8 +95,16 @@ class AsyncClient:
         return await self.send(_core.contact_call("add", contact, listid))
 
     async def update(self, contact: dict[str, Any]) -> str:
-        """Merge attributes into an existing contact; its requestid."""
+        """Merge attributes into an existing contact, in the background; the requestid.
+
+        Applied in arrival order with the account's other async work; `wait` tells the outcome
+        (a contact absent by then is a per-record 404).
+        """
         return await self.send(_core.contact_call("update", contact))
+
+    async def updatesync(self, contact: dict[str, Any]) -> str:
+        """(CEE ext) Merge now; NotFound if no contact has that primary key."""
+        return await self.send(_core.contact_call("updatesync", contact))
 
     async def delete(self, primary_key: str | int, listid: int) -> str:
         """Remove the contact from the list (the contact itself stays)."""
@@ -203,11 +211,13 @@ class AsyncClient:
         on_progress: Callable[[ChunkResult], None] | None = None,
         *,
         concurrency: int = 4,
+        wait: bool = False,
+        wait_timeout: float = 300.0,
     ) -> BatchReport:
         """Send any iterable (or async iterable) in chunks, `concurrency` requests at once.
 
-        As `Client.add_many`: the input is read only as chunks are sent, and the report is
-        indexed by position in the input.
+        As `Client.add_many`: the input is read only as chunks are sent, the report is
+        indexed by position in the input, and `wait` settles each async chunk before it counts.
         """
         _batch.check(mode, chunk_size, concurrency)
         report = BatchReport()
@@ -217,7 +227,11 @@ class AsyncClient:
                 body = await self.send(_batch.call(mode, chunk, listid))
             except errors.CeeError as exc:
                 return _batch.refused(start, len(chunk), exc)
-            return _batch.answered(mode, start, len(chunk), body)
+            result = _batch.answered(mode, start, len(chunk), body)
+            if wait and result.requestid is not None:
+                status = await self.wait(result.requestid, timeout=wait_timeout)
+                result = _batch.outcome(result, status)
+            return result
 
         def finish(done: set[asyncio.Task[ChunkResult]]) -> None:
             for task in done:

@@ -43,8 +43,11 @@ def chunks(records: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]
 
 
 def call(mode: str, records: list[Any], listid: int | None) -> _core.Call[dict[str, Any]]:
+    # One record goes as a bare object, the form Netcore's own /apiv2 takes (arrays there are
+    # a CEE extension), so `chunk_size=1` works against Netcore's hosts too.
+    data: Any = records[0] if len(records) == 1 else records
     # A fresh key per chunk, kept across that chunk's retries: a retried chunk is one write.
-    return _core.records_call(ACTIVITY[mode], records, listid, uuid.uuid4().hex)
+    return _core.records_call(ACTIVITY[mode], data, listid, uuid.uuid4().hex)
 
 
 def answered(mode: str, start: int, count: int, body: dict[str, Any]) -> ChunkResult:
@@ -59,6 +62,16 @@ def answered(mode: str, start: int, count: int, body: dict[str, Any]) -> ChunkRe
     return ChunkResult(start, count, failures)
 
 
+def outcome(chunk: ChunkResult, status: Status) -> ChunkResult:
+    """An async chunk with the failures its request status reports, once done."""
+    failures = [
+        Failure(chunk.start + r.index, r.error_code, r.details or "")
+        for r in status.records or []
+        if not r.ok
+    ]
+    return ChunkResult(chunk.start, chunk.count, failures, chunk.requestid, settled=True)
+
+
 def refused(start: int, count: int, exc: errors.CeeError) -> ChunkResult:
     """A chunk the server refused as a whole (a 404 list, a 413): each of its records failed."""
     if isinstance(exc, FATAL):
@@ -70,13 +83,10 @@ def refused(start: int, count: int, exc: errors.CeeError) -> ChunkResult:
 def settle(report: BatchReport, statuses: list[Status]) -> BatchReport:
     """The async report with each request's final per-record outcomes merged in."""
     out = BatchReport(total=report.total, requests=list(report.requests))
-    out.failures = [f for f in report.failures]
+    out.failures = list(report.failures)
     for request, status in zip(report.requests, statuses, strict=True):
-        for record in status.records or []:
-            if not record.ok:
-                out.failures.append(
-                    Failure(request.start + record.index, record.error_code, record.details or "")
-                )
+        chunk = ChunkResult(request.start, request.count, [], request.requestid)
+        out.failures.extend(outcome(chunk, status).failures)
     out.succeeded = out.total - len(out.failures)
     out.sort()
     return out

@@ -97,8 +97,16 @@ class Client:
         return self.send(_core.contact_call("add", contact, listid))
 
     def update(self, contact: dict[str, Any]) -> str:
-        """Merge attributes into an existing contact; its requestid."""
+        """Merge attributes into an existing contact, in the background; the requestid.
+
+        Applied in arrival order with the account's other async work; `wait` tells the outcome
+        (a contact absent by then is a per-record 404).
+        """
         return self.send(_core.contact_call("update", contact))
+
+    def updatesync(self, contact: dict[str, Any]) -> str:
+        """(CEE ext) Merge now; NotFound if no contact has that primary key."""
+        return self.send(_core.contact_call("updatesync", contact))
 
     def delete(self, primary_key: str | int, listid: int) -> str:
         """Remove the contact from the list (the contact itself stays)."""
@@ -205,11 +213,15 @@ class Client:
         on_progress: Callable[[ChunkResult], None] | None = None,
         *,
         concurrency: int = 4,
+        wait: bool = False,
+        wait_timeout: float = 300.0,
     ) -> BatchReport:
         """Send any iterable in chunks, `concurrency` at once; the report by input position.
 
         The input is read only as chunks are sent, so a generator of a million rows is never
         held in memory. `on_progress` is called (in this thread) as each chunk's answer arrives.
+        In async mode, `wait=True` makes each chunk wait for its request's outcome, so the
+        report (and each chunk `on_progress` sees) holds the records' final failures.
         """
         _batch.check(mode, chunk_size, concurrency)
         report = BatchReport()
@@ -219,7 +231,11 @@ class Client:
                 body = self.send(_batch.call(mode, chunk, listid))
             except errors.CeeError as exc:
                 return _batch.refused(start, len(chunk), exc)
-            return _batch.answered(mode, start, len(chunk), body)
+            result = _batch.answered(mode, start, len(chunk), body)
+            if wait and result.requestid is not None:
+                status = self.wait(result.requestid, timeout=wait_timeout)
+                result = _batch.outcome(result, status)
+            return result
 
         def finish(done: set[concurrent.futures.Future[ChunkResult]]) -> None:
             for future in done:

@@ -172,3 +172,5 @@ class ChunkResult:
     failures: list[Failure]
     # In async mode, the requestid under which the server reports the records' outcomes.
     requestid: str | None = None
+    # In async mode with `wait=True`: the failures are the records' final outcomes.
+    settled: bool = False

@@ -330,6 +330,29 @@ class PostgresStore(PostgresBulk, PostgresPanel, Store):
             updated_at=iso(row[5]),
         )
 
+    async def export_page(
+        self, account_id: int, listid: int | None, after: int, limit: int
+    ) -> list[tuple[int, ContactView]]:
+        async with self._pool.acquire() as conn:
+            if listid is None:
+                rows = await conn.fetch(Q.export_contacts_page, account_id, after, limit)
+            else:
+                rows = await conn.fetch(Q.export_list_page, account_id, listid, after, limit)
+        return [
+            (
+                row[0],
+                ContactView(
+                    primary_key=row[1],
+                    attributes=orjson.loads(row[2]),
+                    lists=orjson.loads(row[6]),
+                    email_blacklisted=row[3],
+                    created_at=iso(row[4]),
+                    updated_at=iso(row[5]),
+                ),
+            )
+            for row in rows
+        ]
+
     async def remove_from_list(self, ctx: WriteContext, match_key: str, listid: int) -> None:
         async def remove(conn: Connection) -> None:
             if (await list_owners(conn, {listid})).get(listid) != ctx.account_id:

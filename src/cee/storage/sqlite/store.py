@@ -329,6 +329,31 @@ class SqliteStore(SqliteBulk, SqlitePanel, Store):
 
         return await self._read(read)
 
+    async def export_page(
+        self, account_id: int, listid: int | None, after: int, limit: int
+    ) -> list[tuple[int, ContactView]]:
+        def read(conn: sqlite3.Connection) -> list[tuple[int, ContactView]]:
+            if listid is None:
+                rows = conn.execute(Q.export_contacts_page, (account_id, after, limit))
+            else:
+                rows = conn.execute(Q.export_list_page, (account_id, listid, after, limit))
+            return [
+                (
+                    row[0],
+                    ContactView(
+                        primary_key=row[1],
+                        attributes=orjson.loads(row[2]),
+                        lists=sorted(orjson.loads(row[6])),
+                        email_blacklisted=bool(row[3]),
+                        created_at=row[4],
+                        updated_at=row[5],
+                    ),
+                )
+                for row in rows
+            ]
+
+        return await self._read(read)
+
     async def remove_from_list(self, ctx: WriteContext, match_key: str, listid: int) -> None:
         await self._write(_remove_from_list, ctx, match_key, listid)
 
