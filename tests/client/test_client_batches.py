@@ -109,3 +109,24 @@ def test_a_concurrent_async_client_run(shared_server: Server) -> None:
 async def agen(tag: str, count: int, bad_at: list[int]) -> Any:
     for record in records(f"{tag}-a", count, bad_at):
         yield record
+
+
+def test_chunks_of_one_go_as_a_bare_object(cee: Client) -> None:
+    # chunk_size=1 is the Netcore-compatible form: one contact, no array, per request.
+    tag = uuid.uuid4().hex[:10]
+    report = cee.add_many(records(tag, 6, [4]), chunk_size=1)
+    assert (report.succeeded, [f.index for f in report.failures]) == (5, [4])
+    assert report.failures[0].error_code == 422
+    again = cee.add_many(records(tag, 2, []), chunk_size=1)
+    assert [(f.index, f.error_code) for f in again.failures] == [(0, 302), (1, 302)]
+
+
+def test_async_mode_with_wait_reports_final_outcomes_per_chunk(cee: Client) -> None:
+    tag = uuid.uuid4().hex[:10]
+    seen: list[ChunkResult] = []
+    report = cee.add_many(
+        records(tag, 900, [450]), mode="async", chunk_size=300, wait=True, on_progress=seen.append
+    )
+    assert all(c.settled and c.requestid for c in seen)
+    assert [f.index for f in report.failures] == [450]
+    assert report.succeeded == 899

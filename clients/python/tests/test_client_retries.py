@@ -217,3 +217,18 @@ def test_the_key_goes_in_the_body_not_the_url() -> None:
     assert request.url.params["activity"] == "addsync"
     body = httpx.QueryParams(request.content.decode())
     assert body["apikey"] == "k" and body["listid"] == "3"
+
+
+def test_a_rate_limited_error_carries_the_ratelimit_headers() -> None:
+    limited = {"status": "error", "error_code": 429, "details": "key over its limit"}
+    headers = {
+        "Retry-After": "7",
+        "RateLimit-Limit": "100",
+        "RateLimit-Remaining": "0",
+        "RateLimit-Reset": "7",
+    }
+    script = Script(httpx.Response(429, json=limited, headers=headers))
+    with client(script, Retries(attempts=1)) as cee, pytest.raises(errors.RateLimited) as caught:
+        cee.view("mike@example.com")
+    exc = caught.value
+    assert (exc.retry_after, exc.limit, exc.remaining, exc.reset) == (7, 100, 0, 7)

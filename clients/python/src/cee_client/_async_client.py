@@ -144,9 +144,10 @@ class AsyncClient:
         return await self.send(_core.batchadd(records, listid, primarykey, notifyemail, callback))
 
     async def blacklist_many(
-        self, values: list[str], primarykey: str = "email", channel: str = "email"
-    ) -> dict[str, Any]:
-        """`POST /v3/contact/blacklist`: block the channel of every contact named; the answer."""
+        self, values: list[str], primarykey: str | None = None, channel: str = "email"
+    ) -> BatchReport:
+        """`POST /v3/contact/blacklist`: block the channel of every contact named (creating
+        unknown ones); a report by position in `values`."""
         return await self.send(_core.blacklist_many(values, primarykey, channel))
 
     # -- lists and attributes ---------------------------------------------------------------

@@ -20,7 +20,16 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from cee_client import errors
-from cee_client._models import Attribute, Contact, ListInfo, Status, UserSummary
+from cee_client._models import (
+    Attribute,
+    BatchReport,
+    Contact,
+    Failure,
+    ListInfo,
+    RecordResult,
+    Status,
+    UserSummary,
+)
 
 T = TypeVar("T")
 
@@ -176,7 +185,7 @@ class Core:
             code = _int(body["error_code"], status)
             details = errors.details_of(body, f"error {code}")
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            raise errors.error_for(code, details, requestid, retry_after)
+            raise _rate_headers(errors.error_for(code, details, requestid, retry_after), response)
         if isinstance(body, dict) and body.get("result") == "Invalid API key":
             raise errors.InvalidApiKey("Invalid API key", error_code=401, requestid=requestid)
         if status != 200 or not isinstance(body, dict):
@@ -185,10 +194,20 @@ class Core:
                 raise errors.ServerError(
                     f"the answer is not a JSON object: {text}", error_code=status
                 )
-            raise errors.error_for(
-                status, text, requestid, parse_retry_after(response.headers.get("retry-after"))
-            )
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise _rate_headers(errors.error_for(status, text, requestid, retry_after), response)
         return call.read(body)
+
+
+def _rate_headers(exc: errors.CeeError, response: httpx.Response) -> errors.CeeError:
+    """A RateLimited with the RateLimit-* headers the answer carried."""
+    if isinstance(exc, errors.RateLimited):
+        headers = response.headers
+        limit, remaining = headers.get("ratelimit-limit"), headers.get("ratelimit-remaining")
+        exc.limit = _int(limit, 0) if limit is not None else None
+        exc.remaining = _int(remaining, 0) if remaining is not None else None
+        exc.reset = parse_retry_after(headers.get("ratelimit-reset"))
+    return exc
 
 
 def _int(value: Any, fallback: int) -> int:
@@ -372,13 +391,25 @@ def batchadd(
     return Call({}, _requestid, write=True, path="/v3/contact/batchadd", json=body)
 
 
-def blacklist_many(values: list[str], primarykey: str, channel: str) -> Call[Body]:
-    headers = {"primarykey": primarykey, "channel": channel}
+def blacklist_many(values: list[str], primarykey: str | None, channel: str) -> Call[BatchReport]:
+    def read(body: Body) -> BatchReport:
+        report = BatchReport()
+        for entry in body.get("records") or []:
+            record = RecordResult.from_wire(entry)
+            report.total += 1
+            if record.ok:
+                report.succeeded += 1
+            else:
+                report.failures.append(
+                    Failure(record.index, record.error_code, record.details or "")
+                )
+        if not body.get("records"):  # an answer without per-value records: all went through
+            report.total = report.succeeded = len(values)
+        return report
+
+    headers = {"channel": channel}
+    if primarykey is not None:
+        headers["primarykey"] = primarykey
     return Call(
-        {},
-        lambda body: body,
-        write=True,
-        path="/v3/contact/blacklist",
-        json={"data": values},
-        headers=headers,
+        {}, read, write=True, path="/v3/contact/blacklist", json={"data": values}, headers=headers
     )

@@ -12,7 +12,7 @@ the class of its error_code; a request that got no answer at all becomes a `Tran
     ├── NotFound              404  a list, contact or request that must exist does not
     ├── TooLarge              413  the body or the number of contacts is over the limit
     ├── InvalidContact        422  a contact breaks an attribute rule; .attribute names it
-    ├── RateLimited           429  too many requests; .retry_after in seconds
+    ├── RateLimited           429  too many requests; .retry_after (and .limit .remaining .reset)
     ├── ServerError           5xx  the server failed (or answered something not in the contract)
     ├── UnexpectedAnswer      an answer outside the contract's error table (another status)
     ├── TransportError        no answer: the request may or may not have reached the server
@@ -91,7 +91,15 @@ class InvalidContact(CeeError):
 
 
 class RateLimited(CeeError):
-    """429; `.retry_after` is the server's Retry-After in seconds (None when it sent none)."""
+    """429; `.retry_after` is the server's Retry-After in seconds (None when it sent none).
+
+    `.limit`, `.remaining` and `.reset` are the RateLimit-Limit/-Remaining/-Reset headers a
+    server sends when the key's own rate limit refused (None when absent).
+    """
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: float | None = None
 
     def __init__(
         self,
