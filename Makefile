@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CLIENT)/pyproject.toml 
 PORT ?= 8080
 DATA_DIR ?= ./var
 
-.PHONY: run test test-sqlite lint format bench bench-large install clean
+.PHONY: run test test-sqlite lint format bench bench-large bench-bulk install clean
 
 # The client is installed beside the server: `cee import` is built on it, `make test` runs its tests.
 $(STAMP): pyproject.toml $(CLIENT)/pyproject.toml
@@ -44,6 +44,10 @@ bench: $(STAMP)
 
 bench-large: $(STAMP)
 	$(BIN)/python bench/run.py --large $(BENCH_ARGS)
+
+## A 1,000,000-row CSV bulkupload on loopback (BENCH_ARGS="--rows N" or "--database URL").
+bench-bulk: $(STAMP)
+	$(BIN)/python bench/bulk.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ expected type: a bad value is never stored half-converted and never silently dro
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -332,6 +333,11 @@ _CONVERTERS = {
     Datatype.EMAIL: _email,
     Datatype.MOBILE: _mobile,
 }
+
+
+def converter(datatype: Datatype) -> Callable[[Any], Any]:
+    """`convert` for one datatype, looked up once (for many values of one column)."""
+    return _CONVERTERS[datatype]
 
 
 def convert(datatype: Datatype, value: Any) -> Any:

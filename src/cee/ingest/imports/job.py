@@ -73,14 +73,14 @@ class Importer:
                     if columns is None and stream.header is not None:
                         columns = Columns.of(stream.header, self.schema)
                     if columns is not None:
-                        await batch.judge(rows, columns, self.schema)
+                        await batch.judge(rows, columns)
                     if batch.due():
                         writing = await self._send(writing, batch.take(stream, body.length))
                 rows = stream.close()
                 if columns is None:
                     assert stream.header is not None
                     columns = Columns.of(stream.header, self.schema)
-                await batch.judge(rows, columns, self.schema)
+                await batch.judge(rows, columns)
                 writing = await self._send(writing, batch.take(stream, body.length))
                 await writing
         finally:
@@ -112,12 +112,12 @@ class _Batch:
         self.rows_done = skip_below
         self.since = time.monotonic()
 
-    async def judge(self, rows: list[Row], columns: Columns, schema: Schema) -> None:
+    async def judge(self, rows: list[Row], columns: Columns) -> None:
         for start in range(0, len(rows), ROWS_PER_YIELD):
             for row in rows[start : start + ROWS_PER_YIELD]:
                 if row.index < self.skip_below:
                     continue
-                judged = judge(row, columns, schema)
+                judged = judge(row, columns)
                 if isinstance(judged, ContactRecord):
                     self.records.append(judged)
                 else:

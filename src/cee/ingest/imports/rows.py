@@ -1,15 +1,16 @@
 """CSV rows as contacts: the header read as attribute names, each row judged as `add` judges.
 
-A row becomes the same JSON-like object `add` receives (header name -> cell text) and goes
-through `normalise_contact`, so the CSV path accepts and refuses exactly what the API does; an
-empty cell is `""`, which clears the attribute as it does in `add`.
+A row is judged as `normalise_contact` judges the object `add` would receive (header name ->
+cell text), through `ColumnNormaliser`, which reads the header once for all rows; so the CSV
+path accepts and refuses exactly what the API does. An empty cell is `""`, which clears the
+attribute as it does in `add`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cee.domain.contacts import ContactRecord, Schema, normalise_contact
+from cee.domain.contacts import ColumnNormaliser, ContactRecord, Schema
 from cee.domain.errors import InvalidContact
 from cee.ingest.imports.csvstream import NotCsv, Row
 from cee.storage.bulk import Reject
@@ -18,6 +19,7 @@ from cee.storage.bulk import Reject
 @dataclass(frozen=True, slots=True)
 class Columns:
     names: list[str]  # upper-cased, as `add` stores them
+    normalise: ColumnNormaliser
 
     @classmethod
     def of(cls, header: list[str], schema: Schema) -> Columns:
@@ -37,10 +39,10 @@ class Columns:
                 f"the header has no {schema.primary_key} column (the account's primary key); "
                 f"its columns: {shown}"
             )
-        return cls(names)
+        return cls(names, ColumnNormaliser(names, schema))
 
 
-def judge(row: Row, columns: Columns, schema: Schema) -> ContactRecord | Reject:
+def judge(row: Row, columns: Columns) -> ContactRecord | Reject:
     names = columns.names
     if len(row.fields) != len(names):
         problem = InvalidContact(
@@ -48,6 +50,6 @@ def judge(row: Row, columns: Columns, schema: Schema) -> ContactRecord | Reject:
         )
         return Reject(row.index, row.line, problem, row.fields)
     try:
-        return normalise_contact(dict(zip(names, row.fields, strict=True)), schema)
+        return columns.normalise(row.fields)
     except InvalidContact as exc:
         return Reject(row.index, row.line, exc, row.fields)

@@ -79,3 +79,12 @@ ON CONFLICT (account_id) DO UPDATE SET secret = excluded.secret, created_at = no
 -- Made on first use; a concurrent first use keeps the one made first.
 INSERT INTO webhook_secrets (account_id, secret) VALUES ($1, $2)
 ON CONFLICT (account_id) DO NOTHING;
+
+-- name: select-contacts-by-keys
+-- A bulk chunk's existing contacts in one statement (the SQLite chunk upsert's read; the
+-- PostgreSQL chunk goes through write_records, which locks them with select-contact-for-update).
+SELECT id, match_key, attributes FROM contacts WHERE account_id = $1 AND match_key = ANY($2);
+
+-- name: select-members-among
+-- Which of a chunk's existing contacts are members of list $1.
+SELECT contact_id FROM list_members WHERE list_id = $1 AND contact_id = ANY($2);

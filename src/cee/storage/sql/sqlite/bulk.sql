@@ -75,3 +75,13 @@ ON CONFLICT (account_id) DO UPDATE SET secret = excluded.secret, created_at = ex
 -- Made on first use; a concurrent first use keeps the one made first.
 INSERT INTO webhook_secrets (account_id, secret, created_at) VALUES (?, ?, ?)
 ON CONFLICT (account_id) DO NOTHING;
+
+-- name: select-contacts-by-keys
+-- A bulk chunk's existing contacts in one statement (?2: a JSON array of match keys).
+SELECT id, match_key, attributes FROM contacts
+WHERE account_id = ?1 AND match_key IN (SELECT value FROM json_each(?2));
+
+-- name: select-members-among
+-- Which of a chunk's existing contacts (?2: a JSON array of ids) are members of list ?1.
+SELECT contact_id FROM list_members
+WHERE list_id = ?1 AND contact_id IN (SELECT value FROM json_each(?2));

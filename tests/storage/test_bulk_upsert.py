@@ -1,0 +1,91 @@
+"""The SQLite chunk upsert of bulk imports leaves exactly what `add`'s upsert leaves.
+
+The same records (new and existing contacts, a key given twice, clears, list members old and
+new) go once through `_write_contacts` (one record at a time, as `add`) and once through
+`upsert_chunk` into two databases; contacts, memberships and history must be identical.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from cee.domain.contacts import ContactRecord
+from cee.domain.writes import ContactOp, WriteContext
+from cee.storage.migrate import apply_migrations
+from cee.storage.sqlite.bulk import upsert_chunk
+from cee.storage.sqlite.store import SqliteStore, _write_contacts
+
+NOW = "2026-01-01T00:00:00"
+
+
+def record(email: str, **attributes: object) -> ContactRecord:
+    return ContactRecord(email.lower(), email, {"EMAIL": email, **attributes})
+
+
+def database(path: Path) -> sqlite3.Connection:
+    apply_migrations(f"sqlite:///{path}", "sqlite")
+    conn = SqliteStore(str(path))._connect()
+    conn.execute("INSERT INTO accounts (name, created_at) VALUES ('a', ?)", (NOW,))
+    conn.execute("INSERT INTO lists (account_id, name, created_at) VALUES (1, 'l', ?)", (NOW,))
+    ctx = WriteContext(1, "0" * 32, "seed", "add")
+    _write_contacts(
+        conn,
+        ctx,
+        ContactOp.UPSERT,
+        [record("old@example.com", NAME="Old", CITY="Agra"), record("member@example.com")],
+        None,
+    )
+    conn.execute(
+        "INSERT INTO list_members (list_id, contact_id, added_at) "
+        "SELECT 1, id, ? FROM contacts WHERE match_key = 'member@example.com'",
+        (NOW,),
+    )
+    return conn
+
+
+def snapshot(conn: sqlite3.Connection) -> tuple[list[tuple[object, ...]], ...]:
+    contacts = conn.execute(
+        "SELECT match_key, key_display, attributes FROM contacts ORDER BY match_key"
+    ).fetchall()
+    members = conn.execute(
+        "SELECT c.match_key FROM list_members m JOIN contacts c ON c.id = m.contact_id ORDER BY 1"
+    ).fetchall()
+    history = conn.execute(
+        "SELECT h.match_key, h.requestid, h.activity, h.changes, c.match_key "
+        "FROM contact_history h LEFT JOIN contacts c ON c.id = h.contact_id ORDER BY h.id"
+    ).fetchall()
+    return contacts, members, history
+
+
+def test_a_chunk_upsert_equals_one_record_at_a_time(tmp_path: Path) -> None:
+    records = [
+        record("new@example.com", NAME="New", CITY="Pune"),
+        record("old@example.com", NAME="Renamed"),  # merged: CITY kept
+        record("member@example.com"),  # already in the list, nothing changes: no history
+        record("NEW@example.com", CITY=None),  # the same new key again: merged, CITY cleared
+        record("old@example.com", NAME="Renamed"),  # no change the second time
+        record("other@example.com", AGE=30),
+    ]
+    ctx = WriteContext(1, "1" * 32, "bulk", "bulkupload")
+    one_by_one = database(tmp_path / "a.db")
+    for r in records:
+        _write_contacts(one_by_one, ctx, ContactOp.UPSERT, [r], 1)
+    chunked = database(tmp_path / "b.db")
+    upsert_chunk(chunked, ctx, records, 1)
+    expected, got = snapshot(one_by_one), snapshot(chunked)
+    assert got == expected
+    _, members, history = got
+    assert [m[0] for m in members] == [
+        "member@example.com",
+        "new@example.com",
+        "old@example.com",
+        "other@example.com",
+    ]
+    assert len([h for h in history if h[1] == "1" * 32]) == 4  # new x2, old, other
+    # Without a list as well.
+    plain_a, plain_b = database(tmp_path / "c.db"), database(tmp_path / "d.db")
+    for r in records:
+        _write_contacts(plain_a, ctx, ContactOp.UPSERT, [r], None)
+    upsert_chunk(plain_b, ctx, records, None)
+    assert snapshot(plain_b) == snapshot(plain_a)
