@@ -42,10 +42,9 @@ async def emptylist(call: ApiCall) -> Answer:
         payload = {"listid": found.id, "listname": name}
         await store.journal_append(journal_entry(call, "emptylist", payload))
         call.engine.journal.appended()
+        # Not "emptied": nothing is done yet. Netcore's own words for accepted async work.
+        details = "Your request was accepted successfully"
     else:
         await store.empty_list(call.context(), found.id)
-    return 200, {
-        "status": "success",
-        "details": f"List name {name} emptied successfully",
-        "requestid": call.requestid,
-    }
+        details = f"List name {name} emptied successfully"
+    return 200, {"status": "success", "details": details, "requestid": call.requestid}
