@@ -15,9 +15,12 @@ from cee.domain.errors import Forbidden, InvalidKey
 from cee.domain.keys import Principal, hash_key, key_prefix
 from cee.storage.base import KeyRow, Store
 
-# Names only what exists: the CLI command. (Netcore's panel path, Admin → Account Configuration
-# → Advance details → API Mode, belongs here once CEE's own panel offers it.)
-API_MODE_OFF = "API Mode is off for this account: turn it on with `cee account api-mode on`"
+# The two ways that exist to turn it on: the panel, at Netcore's own path (what a Netcore user
+# looks for), and the CLI.
+API_MODE_OFF = (
+    "API Mode is off for this account: turn it on in the panel under Admin → Account "
+    "Configuration → Advance details → API Mode, or with `cee account api-mode on`"
+)
 
 
 class Catalog:

@@ -147,9 +147,10 @@ def test_account_create_and_api_mode(server: Server) -> None:
     listing = server.cli("account", "list").stdout
     assert "beta\tprimary key EMAIL\tAPI Mode off" in listing
     assert "default\tprimary key EMAIL\tAPI Mode on" in listing
-    # The 403 names how to turn API Mode on, with what exists: the CLI command.
+    # The 403 names how to turn API Mode on: the panel's path (as Netcore's) and the CLI.
     off = addsync(server, {"EMAIL": unique_email()}, key=beta["api_key"])
-    assert_error(off, 403, "API Mode is off", "`cee account api-mode on`")
+    panel = "Admin → Account Configuration → Advance details → API Mode"
+    assert_error(off, 403, "API Mode is off", panel, "`cee account api-mode on`")
     assert_success(addsync(server, {"EMAIL": unique_email()}))
     dup = server.cli("account", "create", "beta", check=False)
     assert dup.returncode == 1 and "beta" in dup.stderr
