@@ -4,7 +4,7 @@ What a new user does: `make run`, set the variables the doc's first block names,
 example top to bottom. Each command runs in one bash session (so a variable one example sets is
 there for the next), with real curl, against a real `cee serve` on a fresh database; the answer
 each command gives is compared with the one the doc shows after it (`# {...}` on the next line,
-or the ```json block that follows): the same HTTP status (the shown `error_code`, else 200), the
+or the ```json block that follows; `# lines` of text for a CSV answer): the same HTTP status (the shown `error_code`, else 200), the
 same fields at every level, the same values where the doc shows a value (a `…` in a shown string
 stands for any text; times, requestids, key prefixes and DDMMYYYY days may differ in value, not
 in form). A command with no answer shown must still answer 2xx. Anyone who adds an example adds a
@@ -48,8 +48,8 @@ class Command:
 
     text: str
     line: int
-    shown: str | None = None
-    runs: list[str] = field(default_factory=list)
+    shown: str | None = None  # a JSON answer
+    shown_lines: list[str] = field(default_factory=list)  # a text answer (a CSV file), by line
 
 
 def fenced_blocks(text: str) -> Iterator[tuple[str, int, str]]:
@@ -68,8 +68,10 @@ def commands_of(body: str, first_line: int) -> list[Command]:
             continue
         if line.startswith("#"):
             answer = line[1:].strip()
-            if out and out[-1].shown is None and answer[:1] in ("{", "["):
+            if out and out[-1].shown is None and not out[-1].shown_lines and answer[:1] in "{[":
                 out[-1].shown = answer
+            elif out and out[-1].shown is None:
+                out[-1].shown_lines.append(answer)
             continue
         if line[0].isspace() and out:
             out[-1].text += "\n" + line
@@ -150,6 +152,12 @@ def lenient_json(text: str) -> Any:
     return json.loads("".join(out))
 
 
+def matches(shown: str, given: str) -> bool:
+    """A shown string against the given one: equal, or equal but where the doc shows `…`."""
+    pattern = ".*".join(re.escape(part) for part in shown.split(ELLIPSIS))
+    return re.fullmatch(pattern, given, re.S) is not None
+
+
 def differences(shown: Any, given: Any, where: str = "answer") -> list[str]:
     """Where `given` differs from `shown` in shape or in a value the doc states."""
     if isinstance(shown, dict):
@@ -168,8 +176,7 @@ def differences(shown: Any, given: Any, where: str = "answer") -> list[str]:
         return [d for i, s in enumerate(items) for d in differences(s, given[i], f"{where}[{i}]")]
     if isinstance(shown, str) and isinstance(given, str):
         if ELLIPSIS in shown:
-            pattern = ".*".join(re.escape(part) for part in shown.split(ELLIPSIS))
-            ok = re.fullmatch(pattern, given, re.S) is not None
+            ok = matches(shown, given)
         else:
             ok = shown == given or any(p.fullmatch(shown) and p.fullmatch(given) for p in VARYING)
         return [] if ok else [f"{where}: shown {shown!r}, given {given!r}"]
@@ -271,6 +278,12 @@ def test_pasting_every_example_in_order_gives_the_answers_shown(
             if step.shown is None:
                 if any(not 200 <= s < 300 for s in statuses):
                     problems.append(f"{head}: answered {statuses}: {out[:200]}")
+                lines = out.rstrip("\n").splitlines()
+                if step.shown_lines and (
+                    len(lines) != len(step.shown_lines)
+                    or not all(map(matches, step.shown_lines, lines))
+                ):
+                    problems.append(f"{head}: shown {step.shown_lines}, given {lines}")
                 continue
             shown = lenient_json(step.shown)
             if statuses[-1:] != [expected_status(shown)]:
