@@ -4,11 +4,12 @@ What a new user does: `make run`, set the variables the doc's first block names,
 example top to bottom. Each command runs in one bash session (so a variable one example sets is
 there for the next), with real curl, against a real `cee serve` on a fresh database; the answer
 each command gives is compared with the one the doc shows after it (`# {...}` on the next line,
-or the ```json block that follows; `# lines` of text for a CSV answer): the same HTTP status (the shown `error_code`, else 200), the
-same fields at every level, the same values where the doc shows a value (a `…` in a shown string
-stands for any text; times, requestids, key prefixes and DDMMYYYY days may differ in value, not
-in form). A command with no answer shown must still answer 2xx. Anyone who adds an example adds a
-step of this test, so the doc cannot drift from the server again.
+or the ```json block that follows; `# lines` of text for a CSV answer): the same HTTP status
+(the shown `error_code`, else 200), the same fields at every level, the same values where the
+doc shows a value (a `…` in a shown string stands for any text; times, requestids, key prefixes
+and DDMMYYYY days may differ in value, not in form). A command with no answer shown must still
+answer 2xx. Anyone who adds an example adds a step of this test, so the doc cannot drift from
+the server again.
 """
 
 from __future__ import annotations
