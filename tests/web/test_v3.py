@@ -96,7 +96,8 @@ def test_batchadd_is_applied_like_add_and_reports_every_error_row(server: Server
         "callback: 169.254.169.254 is a cloud metadata address",
     )
     got = httpx.get(server.base + "/v3/contact/batchadd", timeout=10)
-    assert got.status_code == 405
+    assert_error(got, 405, "method: GET is not allowed on /v3/contact/batchadd")
+    assert got.headers["allow"] == "POST"
 
 
 def test_blacklist_blocks_the_email_channel_creating_unknown_contacts(server: Server) -> None:

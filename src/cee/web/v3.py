@@ -19,7 +19,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cee.domain.contacts import ContactRecord, primary_key_value
-from cee.domain.errors import BadParameter, CeeError, InvalidContact, RateLimited, TooLarge
+from cee.domain.errors import (
+    BadParameter,
+    CeeError,
+    InvalidContact,
+    RateLimited,
+    TooLarge,
+    Unsupported,
+)
 from cee.domain.journal import JournalEntry
 from cee.domain.keys import Principal
 from cee.domain.outcomes import Outcome, result_word
@@ -35,6 +42,7 @@ log = logging.getLogger(__name__)
 # Netcore's batch API caps a contact at 20 attributes (CONTRACT.md section 4).
 MAX_ATTRIBUTES = 20
 
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 V3Handler = Callable[[Engine, Request, str], Awaitable[dict[str, Any]]]
 
 
@@ -52,6 +60,11 @@ def endpoint(engine: Engine, handler: V3Handler) -> Callable[[Request], Awaitabl
         requestid = new_requestid()
         extra: dict[str, str] = {}
         try:
+            if request.method != "POST":
+                # Answered here rather than by the router: the panel's catch-all mount would
+                # otherwise take a GET to these paths and answer 404.
+                extra["allow"] = "POST"
+                raise Unsupported(f"method: {request.method} is not allowed on {request.url.path}")
             body = await handler(engine, request, requestid)
             return _json(200, body, requestid, extra)
         except CeeError as exc:
@@ -191,6 +204,6 @@ async def blacklist(engine: Engine, request: Request, requestid: str) -> dict[st
 
 def routes(engine: Engine) -> list[Route]:
     return [
-        Route("/v3/contact/batchadd", endpoint(engine, batchadd), methods=["POST"]),
-        Route("/v3/contact/blacklist", endpoint(engine, blacklist), methods=["POST"]),
+        Route("/v3/contact/batchadd", endpoint(engine, batchadd), methods=ANY_METHOD),
+        Route("/v3/contact/blacklist", endpoint(engine, blacklist), methods=ANY_METHOD),
     ]
