@@ -1,4 +1,9 @@
-"""A `cee_client.Client` on the module's real server (tests/conftest.py's shared_server)."""
+"""A `cee_client.Client` on the module's real server, one per backend.
+
+`shared_server` is narrowed here to SQLite and PostgreSQL: the client sees only HTTP, and the
+`--processes` flavour of tests/conftest.py exercises the server's internals, which the contract
+tests already cover there.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,23 @@ from collections.abc import Iterator
 import pytest
 from cee_client import Client
 
-from tests.conftest import Server
+from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, Database, Server
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def shared_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server for a whole module, for tests that do not disturb each other."""
+    if request.param == "postgres" and not PG_AVAILABLE:
+        pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
+    db = Database(request.param, tmp_path_factory.mktemp("client"))
+    srv = Server(db)
+    srv.init()
+    srv.start()
+    yield srv
+    srv.stop()
+    db.drop()
 
 
 @pytest.fixture

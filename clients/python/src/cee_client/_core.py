@@ -181,7 +181,8 @@ class Core:
             requestid = body.get("requestid") or requestid
         status = response.status_code
         if isinstance(body, dict) and body.get("status") == "error" and "error_code" in body:
-            # The error_code is the truth: Netcore has been seen answering errors with a 200.
+            # The envelope's error_code decides, not the HTTP status: the contract makes them
+            # equal, but a proxy in between or another server may not keep the status.
             code = _int(body["error_code"], status)
             details = errors.details_of(body, f"error {code}")
             retry_after = parse_retry_after(response.headers.get("retry-after"))
