@@ -10,6 +10,7 @@ import uvicorn
 
 from cee.engine import BackgroundJob, Engine
 from cee.settings import Settings
+from cee.web import stack
 from cee.web.app import CeeApp, ceiling
 
 
@@ -35,6 +36,7 @@ def app_from_environment() -> CeeApp:
 
     configure_logging(logging.INFO)
     settings = Settings.load()
+    stack.configure(settings)
     store = None
     writer_socket = os.environ.get(WRITER_SOCKET_ENV)
     if writer_socket:
@@ -49,7 +51,11 @@ def run_server(settings: Settings, *, ceiling: bool = False) -> None:
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
-        "http": "httptools",
+        # uvicorn's httptools protocol with timeouts, a connection cap and JSON answers of its
+        # own (cee.web.stack); a string, so that processes spawned by --processes import it.
+        "http": "cee.web.stack:CeeHttpProtocol",
+        "ws": "none",
+        "timeout_keep_alive": settings.keepalive_seconds,
         "lifespan": "off" if ceiling else "on",
         "access_log": False,
         "log_level": settings.log_level,
@@ -60,6 +66,7 @@ def run_server(settings: Settings, *, ceiling: bool = False) -> None:
         # uvicorn's own lines (start-up, errors) go through the root logger's JSON handler
         # instead of the text handlers uvicorn installs by default.
         config_kwargs["log_config"] = None
+    stack.configure(settings)
     if settings.processes > 1:
         from cee.processes import run_processes
 

@@ -141,6 +141,36 @@ SETTINGS: tuple[Setting, ...] = (
         "smtp+starttls://... or smtps://...; empty: no mail is sent (the job says so).",
     ),
     Setting("smtp_from", "cee@localhost", "CEE_SMTP_FROM", "Sender of notify emails."),
+    Setting(
+        "header_timeout_seconds",
+        10.0,
+        "CEE_HEADER_TIMEOUT_SECONDS",
+        "Time a connection has to send a request's head (line and headers) from its start or "
+        "from its first byte after an idle keep-alive; then 408 and closed.",
+        float,
+    ),
+    Setting(
+        "body_timeout_seconds",
+        60.0,
+        "CEE_BODY_TIMEOUT_SECONDS",
+        "Time a request has to send its whole body after its head; then 408 and closed.",
+        float,
+    ),
+    Setting(
+        "keepalive_seconds",
+        5.0,
+        "CEE_KEEPALIVE_SECONDS",
+        "How long an idle keep-alive connection stays open between requests.",
+        float,
+    ),
+    Setting(
+        "max_connections",
+        1000,
+        "CEE_MAX_CONNECTIONS",
+        "Open connections per HTTP process; at the cap a new one replaces the oldest that is "
+        "not running a request, or gets 503 if all are.",
+        int,
+    ),
     Setting("log_level", "info", "CEE_LOG_LEVEL", "debug, info, warning or error."),
     Setting(
         "log_format",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,9 +18,11 @@ from cee.logs import log_format
 from cee.web import ops, v3
 from cee.web.access import ACCESS
 from cee.web.apiv2 import handler as apiv2
-from cee.web.errors import error_body, error_code
+from cee.web.errors import error_body, error_code, internal_error_body
 from cee.web.requestids import new_requestid
 from cee.web.security import SecurityHeaders
+
+log = logging.getLogger(__name__)
 
 
 def error_response(exc: CeeError, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -41,6 +44,15 @@ async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     return error_response(
         Unsupported(f"method: {request.method} is not allowed on {request.url.path}"),
         getattr(exc, "headers", None),
+    )
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette's default is a text/plain "Internal Server Error"; the log keeps the trace.
+    requestid = new_requestid()
+    log.error("requestid %s: internal error on %s", requestid, request.url.path, exc_info=exc)
+    return JSONResponse(
+        internal_error_body(requestid), status_code=500, headers={"x-request-id": requestid}
     )
 
 
@@ -71,7 +83,7 @@ class CeeApp:
                 # Last: the panel owns `/` and every path not routed above.
                 Mount("", app=build_panel(engine, not_found, method_not_allowed)),
             ],
-            exception_handlers={404: not_found, 405: method_not_allowed},
+            exception_handlers={404: not_found, 405: method_not_allowed, 500: internal_error},
             lifespan=lifespan,
         )
         self.starlette.state.engine = engine

@@ -41,9 +41,14 @@ async def addsync(call: ApiCall) -> Answer:
     return await write(call, ContactOp.CREATE)
 
 
-# Parameters the journal keeps of an async request: everything but what chose the handler and
-# the key itself (a secret, never stored in clear).
-_NOT_JOURNALED = frozenset({"apikey", "type", "activity"})
+# Parameters the journal keeps of an async `add` or `update`: only those the worker reads.
+# Anything else a client sends is dropped, so a key sent under another name (`APIKEY=`,
+# `api_key=`) or any other secret never reaches the database or its WAL.
+JOURNALED = ("data", "listid")
+
+
+def journal_payload(params: dict[str, Any]) -> dict[str, Any]:
+    return {name: params[name] for name in JOURNALED if name in params}
 
 
 async def journaled(call: ApiCall) -> Answer:
@@ -54,7 +59,7 @@ async def journaled(call: ApiCall) -> Answer:
     """
     gate = call.engine.journal
     gate.admit()
-    payload = {k: v for k, v in call.params.items() if k not in _NOT_JOURNALED}
+    payload = journal_payload(call.params)
     await call.engine.store.journal_append(journal_entry(call, call.activity, payload))
     gate.appended()
     return 200, {"requestid": call.requestid, "result": "Success"}

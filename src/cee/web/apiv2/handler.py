@@ -21,7 +21,7 @@ from cee.engine import Engine
 from cee.metrics import REQUESTS
 from cee.web.access import ACCESS
 from cee.web.apiv2.call import ApiCall, RawBody
-from cee.web.apiv2.params import parse_body, parse_urlencoded
+from cee.web.apiv2.params import parse_body, parse_urlencoded, query_key
 from cee.web.apiv2.routes import ACTIVITIES, ROUTES, TYPES
 from cee.web.errors import error_body, error_code, internal_error_body, rate_limit_headers
 from cee.web.requestids import new_requestid
@@ -36,15 +36,17 @@ UNRESOLVED = "-"
 Scope = dict[str, Any]
 
 
+class ClientGone(Exception):
+    """The client went away (or the stack cut it off) before its body was all read."""
+
+
 async def read_body(scope: Scope, receive: Any, limit: int) -> bytes:
     for name, value in scope["headers"]:
         if name == b"content-length":
-            try:
-                declared = int(value)
-            except ValueError:
-                raise BadParameter("Content-Length: not a number") from None
-            if declared > limit:
-                raise TooLarge(f"body: {declared} bytes; the limit is {limit}")
+            # httptools has already refused a Content-Length that is not a number; this one
+            # only bounds what may be buffered, before any of it is read.
+            if int(value) > limit:
+                raise TooLarge(f"body: {int(value)} bytes; the limit is {limit}")
             break
     chunks: list[bytes] = []
     size = 0
@@ -52,7 +54,9 @@ async def read_body(scope: Scope, receive: Any, limit: int) -> bytes:
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            # Never act on part of a body: a cut-off form can still parse (`listid=1` of
+            # `listid=12`).
+            raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -60,6 +64,17 @@ async def read_body(scope: Scope, receive: Any, limit: int) -> bytes:
         chunks.append(chunk)
         more = message.get("more_body", False)
     return b"".join(chunks)
+
+
+# Set in the scope once the whole body has been read.
+BODY_READ = "cee.body_read"
+
+
+def _declares_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if (name == b"content-length" and value.strip(b"0")) or name == b"transfer-encoding":
+            return True
+    return False
 
 
 def _header(scope: Scope, wanted: bytes) -> bytes:
@@ -123,12 +138,19 @@ async def handle(engine: Engine, scope: Scope, receive: Any, send: Any) -> None:
     ex = Exchange(new_requestid())
     try:
         status, body = await _answer(engine, scope, receive, ex)
+    except ClientGone:
+        return  # no one to answer
     except CeeError as exc:
         status, body = error_code(exc), error_body(exc, ex.requestid)
         if isinstance(exc, RateLimited):
             ex.headers = [*(ex.headers or []), *rate_limit_headers(exc)]
         elif isinstance(exc, Internal):
             log.error("requestid %s: %s", ex.requestid, exc.details, extra=_log_fields(ex))
+        if not scope.get(BODY_READ) and _declares_body(scope):
+            # Refused before its body was read (too large, a PUT, a bad key): the connection
+            # closes rather than draining what may be gigabytes, after the stack's lingering
+            # close has let the client finish writing and read this answer (cee.web.stack).
+            ex.headers = [*(ex.headers or []), (b"connection", b"close")]
     except Exception:
         log.exception("requestid %s: internal error", ex.requestid, extra=_log_fields(ex))
         status, body = 500, internal_error_body(ex.requestid)
@@ -164,13 +186,24 @@ def _log_fields(ex: Exchange) -> dict[str, Any]:
 
 
 async def _answer(engine: Engine, scope: Scope, receive: Any, ex: Exchange) -> Any:
-    if scope["method"] not in ("GET", "POST"):
-        raise BadParameter(f"method: {scope['method']} is not supported; use POST or GET")
-    params = parse_urlencoded(scope["query_string"])
-    body = await read_body(scope, receive, engine.settings.max_body_bytes)
-    if body:
-        params.update(parse_body(_header(scope, b"content-type"), body))
     await engine.catalog.ensure_fresh()
+    try:
+        params = parse_urlencoded(scope["query_string"])
+        if scope["method"] not in ("GET", "POST"):
+            raise BadParameter(f"method: {scope['method']} is not supported; use POST or GET")
+        body = await read_body(scope, receive, engine.settings.max_body_bytes)
+        if body:
+            params.update(parse_body(_header(scope, b"content-type"), body))
+        scope[BODY_READ] = True
+    except (BadParameter, TooLarge):
+        # The key is checked before anything else wherever it can be read. The body wins over
+        # the query, so a key in the query is final only once the body is known not to hold
+        # one: here the request is refused before (or while) reading the body, and the query's
+        # key, if any, is checked first (401/403 rather than this error).
+        readable_key = query_key(scope["query_string"])
+        if readable_key is not None:
+            engine.catalog.authenticate(readable_key)
+        raise
     apikey = params.get("apikey")
     principal = engine.catalog.authenticate(apikey if isinstance(apikey, str) else None)
     ex.principal = principal

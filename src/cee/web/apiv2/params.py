@@ -63,6 +63,18 @@ def parse_urlencoded(raw: bytes | str) -> Params:
     return params
 
 
+def query_key(raw: bytes) -> str | None:
+    """The `apikey` of a query string that is not valid UTF-8 elsewhere, or None.
+
+    Only so the key can still be checked first: a key with bytes that are not UTF-8 is no key.
+    """
+    found = None
+    for name, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+        if name == "apikey":  # the last one, as parse_urlencoded keeps
+            found = None if "\ufffd" in value else value
+    return found
+
+
 def _parse_multipart(body: bytes, boundary: bytes) -> Params:
     fields: list[tuple[bytes, bytearray]] = []
     headers: dict[bytes, bytes] = {}
