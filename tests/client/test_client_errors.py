@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -115,6 +116,17 @@ def test_rate_limited_carries_retry_after(shallow_journal: Server) -> None:
     assert caught.value.retry_after is not None and caught.value.retry_after > 0
 
 
+def test_wait_times_out_on_a_request_nobody_applies(shallow_journal: Server) -> None:
+    with Client(shallow_journal.api_key, shallow_journal.base, retries=ONE_TRY) as cee:
+        requestid = cee.add({"EMAIL": unique_email()})
+        started = time.monotonic()
+        with pytest.raises(errors.WaitTimeout) as caught:
+            cee.wait(requestid, timeout=0.5, poll=0.05)
+    assert time.monotonic() - started >= 0.5
+    assert caught.value.status.state == "queued" and not caught.value.status.done
+    assert caught.value.requestid == requestid
+
+
 def test_connect_error_when_nothing_listens() -> None:
     port = free_port()  # bound and released: nothing listens there now
     fast = Retries(attempts=2, backoff=0.01)
@@ -208,3 +220,14 @@ def test_a_wrong_path_is_reported_not_misread(shared_server: Server) -> None:
     ):
         cee.lists()
     assert caught.value.error_code == 404
+
+
+def test_a_status_outside_the_contract_is_an_unexpected_answer(
+    scripted: tuple[str, type[Scripted]],
+) -> None:
+    base, handler = scripted
+    handler.answers = [(407, b"proxy authentication required")]
+    with Client("k", base) as cee, pytest.raises(errors.UnexpectedAnswer) as caught:
+        cee.lists()
+    assert caught.value.error_code == 407
+    assert "proxy authentication" in caught.value.details
