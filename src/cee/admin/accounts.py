@@ -110,3 +110,8 @@ async def get_account(store: Store, account_id: int) -> AccountRow:
         if row.id == account_id:
             return row
     raise NotFound(f"account: no account {account_id}")
+
+
+async def find_webhook_secret(store: Store, account: AccountRow) -> str | None:
+    """The callback-signing secret if the account has one (the panel shows it; makes none)."""
+    return await store.find_webhook_secret(account.id)

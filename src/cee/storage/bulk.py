@@ -126,5 +126,9 @@ class BulkStore(abc.ABC):
         """Give a dead worker's jobs back at once; how many there were."""
 
     @abc.abstractmethod
+    async def find_webhook_secret(self, account_id: int) -> str | None:
+        """The account's callback-signing secret if one was made, else None (nothing made)."""
+
+    @abc.abstractmethod
     async def webhook_secret(self, account_id: int, *, rotate: bool = False) -> str:
         """The account's callback-signing secret, made on first use (or anew with rotate)."""

@@ -143,6 +143,10 @@ class PostgresBulk:
     async def bulk_release(self: _Connections, worker_id: str) -> int:
         return len(await self._fetch(Q.release_bulk_claims, worker_id))
 
+    async def find_webhook_secret(self: _Connections, account_id: int) -> str | None:
+        row = await self._fetchrow(Q.select_webhook_secret, account_id)
+        return None if row is None else str(row[0])
+
     async def webhook_secret(self: _Connections, account_id: int, *, rotate: bool = False) -> str:
         async def get(conn: Connection) -> str:
             sql = Q.put_webhook_secret if rotate else Q.make_webhook_secret

@@ -105,6 +105,12 @@ class SqliteBulk:
     async def bulk_release(self: _Connections, worker_id: str) -> int:
         return await self._write(_count_rows, Q.release_bulk_claims, (worker_id,))
 
+    async def find_webhook_secret(self: _Connections, account_id: int) -> str | None:
+        row = await self._read(
+            lambda c: c.execute(Q.select_webhook_secret, (account_id,)).fetchone()
+        )
+        return None if row is None else str(row[0])
+
     async def webhook_secret(self: _Connections, account_id: int, *, rotate: bool = False) -> str:
         return await self._write(_webhook_secret, account_id, rotate)
 

@@ -18,6 +18,7 @@ async def _page(ctx: Ctx, *, status: int = 200, error: str | None = None) -> Res
         section="admin",
         account=account,
         choices=PRIMARY_KEY_CHOICES,
+        webhook_secret=await accounts.find_webhook_secret(ctx.store, account),
         error=error,
     )
 
