@@ -11,10 +11,10 @@ from tests.conftest import Database, Server
 ALLOW_LOOPBACK = {"CEE_BULK_ALLOW_HOSTS": "127.0.0.1", "CEE_BULK_CALLBACK_BACKOFF": "0.1"}
 
 
-def start_server(database: Database, **env: str) -> Server:
+def start_server(database: Database, serve_args: tuple[str, ...] = (), **env: str) -> Server:
     srv = Server(database, {**ALLOW_LOOPBACK, **env})
     srv.init()
-    srv.start()
+    srv.start(*serve_args)
     return srv
 
 

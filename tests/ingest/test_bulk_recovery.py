@@ -6,11 +6,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import Database
-from tests.ingest.bulkutil import start_server, status, upload, wait_for
+from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, Database, Server
+from tests.ingest.bulkutil import ALLOW_LOOPBACK, start_server, status, upload, wait_for
 from tests.ingest.fileserver import File, FileServer
 
 ROWS = 1000
@@ -92,3 +93,48 @@ def test_two_imports_run_at_once(database: Database, files: FileServer) -> None:
             assert found["result"] == "Success" and found["succeeded"] == 400
     finally:
         srv.stop()
+
+
+def test_an_import_under_several_processes(database: Database, files: FileServer) -> None:
+    # `cee serve --processes 2`: the worker runs in a process of its own and, on SQLite, sends
+    # its chunks to the one writer process.
+    files.files["/p.csv"] = File(
+        b"EMAIL,AGE\np1@example.com,1\np2@example.com,x\np3@example.com,3\n"
+    )
+    srv = start_server(database, serve_args=("--processes", "2"))
+    try:
+        done = wait_for(srv, upload(srv, files.url("/p.csv")))
+        assert (done["result"], done["succeeded"], done["failed"]) == ("Partial", 2, 1)
+        assert done["records"][0]["index"] == 1 and done["records"][0]["details"].startswith("AGE:")
+    finally:
+        srv.stop()
+
+
+def test_every_node_of_a_postgres_cluster_takes_jobs(tmp_path: Path, files: FileServer) -> None:
+    if not PG_AVAILABLE:
+        pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
+    database = Database("postgres", tmp_path)
+    # Two nodes on one database, each running one import at a time: two imports running at
+    # once means both nodes took one.
+    first = start_server(database, CEE_BULK_CONCURRENCY="1")
+    second = Server(database, {**ALLOW_LOOPBACK, "CEE_BULK_CONCURRENCY": "1"})
+    second.creds = first.creds
+    try:
+        second.start()
+        files.files["/a.csv"] = slow_file("na", rows=400, pieces=8, pause=0.3)
+        files.files["/b.csv"] = slow_file("nb", rows=400, pieces=8, pause=0.3)
+        jobs = [upload(first, files.url("/a.csv")), upload(second, files.url("/b.csv"))]
+        together = False
+        while True:
+            found = [status(first, job) for job in jobs]
+            if all(f["state"] == "running" and f["rows_done"] for f in found):
+                together = True
+            if all(f["state"] == "done" for f in found):
+                break
+            time.sleep(0.05)
+        assert together, "the two nodes never ran an import each at the same time"
+        assert [f["succeeded"] for f in found] == [400, 400]
+    finally:
+        second.stop()
+        first.stop()
+        database.drop()
