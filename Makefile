@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CLIENT)/pyproject.toml 
 PORT ?= 8080
 DATA_DIR ?= ./var
 
-.PHONY: run test test-sqlite lint format bench bench-large bench-bulk install clean
+.PHONY: run test test-sqlite lint format bench bench-large bench-bulk install clean chromium
 
 # The client is installed beside the server: `cee import` is built on it, `make test` runs its tests.
 $(STAMP): pyproject.toml $(CLIENT)/pyproject.toml
@@ -24,8 +24,18 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/cee serve --data-dir $(DATA_DIR) --port $(PORT)
 
+## The panel's browser tests drive Debian's Chromium (never a downloaded browser): install it
+## with apt-get when it is missing (as root, as on CI); elsewhere say how.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the panel's browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "the panel's browser tests need /usr/bin/chromium: apt-get install chromium"; exit 1; fi; }
+
 ## The whole suite: SQLite always, PostgreSQL when one is reachable (CI always).
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)

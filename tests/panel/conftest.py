@@ -84,7 +84,7 @@ class Panel:
 
     def menu(self, name: str) -> None:
         """Follow a link of the top menu (the seed's words: Admin, Sub Admin, ...)."""
-        self.page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
+        self.page.get_by_role("banner").get_by_role("link", name=name, exact=True).click()
 
     def csrf(self) -> str:
         """The session's CSRF token, as the current page's forms carry it."""

@@ -31,6 +31,7 @@ async def user_create(
     if as_json:
         out = {
             "account_id": row.id,
+            "user_id": made.user_id,
             "user": username,
             "password": made.password,
             "api_key": made.api_key,

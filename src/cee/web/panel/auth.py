@@ -157,7 +157,7 @@ def error_page(request: Request, session: SessionRow | None, exc: CeeError) -> R
         status=status,
         session=session,
         headers=headers,
-        title="Not done",
+        title="Not found" if status == 404 else "Not done",
         message=exc.details,
     )
 

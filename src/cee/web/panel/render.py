@@ -5,6 +5,7 @@ Autoescaping is on for every template: a contact attribute like `<script>` is sh
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,31 @@ def page_link(request: Request, number: int) -> str:
 
 
 _env.globals["page_link"] = page_link
+
+
+def change(value: Any) -> str:
+    """A history change as a person reads it: `before → after` (— for nothing)."""
+    if isinstance(value, list) and len(value) == 2:
+        before, after = ("—" if v is None else str(v) for v in value)
+        return f"{before} → {after}"
+    return str(value)
+
+
+_env.filters["change"] = change
+
+
+def when(moment: str | None) -> str:
+    """An ISO-8601 UTC time as a person reads it, to the second."""
+    if not moment:
+        return "-"
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+_env.filters["when"] = when
 
 # Nothing a panel page holds may be kept by the browser's or a proxy's cache: a page may show
 # an API key, and every page shows account data.
