@@ -10,7 +10,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from cee.domain.errors import CeeError, NotFound, Unsupported
 from cee.engine import BackgroundJob, Engine
@@ -71,7 +71,7 @@ class CeeApp:
                 ACCESS.flush()
 
         # Imported here, not at the top: the /apiv2 path never loads the panel's modules.
-        from cee.web.panel.app import build_panel
+        from cee.web.panel.app import panel_routes
 
         self.starlette = Starlette(
             routes=[
@@ -80,8 +80,8 @@ class CeeApp:
                 Route("/readyz", ops.readyz),
                 Route("/metrics", ops.metrics_endpoint),
                 *v3.routes(engine),
-                # Last: the panel owns `/` and every path not routed above.
-                Mount("", app=build_panel(engine, not_found, method_not_allowed)),
+                # Last: the panel's pages, at `/` and below.
+                *panel_routes(),
             ],
             exception_handlers={404: not_found, 405: method_not_allowed, 500: internal_error},
             lifespan=lifespan,

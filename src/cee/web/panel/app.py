@@ -1,4 +1,4 @@
-"""The panel's routes: one declarative table, static files, and an HTML 404.
+"""The panel's routes: one declarative table, and its static files.
 
 Built only by `cee.web.app` at start-up; nothing on the /apiv2 path imports this package.
 """
@@ -6,18 +6,12 @@ Built only by `cee.web.app` at start-up; nothing on the /apiv2 path imports this
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from cee.engine import Engine
 from cee.web.panel import account, activity, attributes, contacts, home, lists, login, users
-from cee.web.panel.render import not_found
 
 STATIC = Path(__file__).parent / "static"
 GET, POST = ["GET"], ["POST"]
@@ -57,25 +51,24 @@ ROUTES = [
     Mount("/static/panel", app=StaticFiles(directory=STATIC), name="static"),
 ]
 
-# Where the operations work (issue 15) adds the panel's security headers and rate limits:
-# Starlette middleware wrapped around every panel route, and only those.
+# Where the operations work (issue 15) adds the panel's own middleware (rate limits, ...):
+# Starlette middleware wrapped around each panel route, and only those.
 MIDDLEWARE: list[Middleware] = []
 
 
-def build_panel(engine: Engine, fallback_404: Any, fallback_405: Any) -> Starlette:
-    """The panel app; what it does not know is answered as the API answers (JSON 404/405)."""
+def panel_routes() -> list[BaseRoute]:
+    """The panel's routes, for the app's one router (after the API's own routes).
 
-    async def missing(request: Request, exc: Exception) -> Response:
-        # A browser asking for a page gets the panel's page; an API client keeps its JSON.
-        if "text/html" in request.headers.get("accept", ""):
-            return not_found(request, None)
-        response: Response = await fallback_404(request, exc)
-        return response
-
-    app = Starlette(
-        routes=ROUTES,
-        middleware=MIDDLEWARE,
-        exception_handlers={404: missing, 405: fallback_405},
-    )
-    app.state.engine = engine
-    return app
+    Routes of the one router rather than a catch-all mount: a mount at `/` would take every
+    path and turn another route's 405 into the panel's 404. Handlers find the engine in
+    `request.app.state.engine`.
+    """
+    if not MIDDLEWARE:
+        return list(ROUTES)
+    return [
+        route
+        if isinstance(route, Mount)
+        else Route(route.path, route.endpoint, methods=route.methods, middleware=MIDDLEWARE)
+        for route in ROUTES
+        if isinstance(route, Route | Mount)
+    ]
