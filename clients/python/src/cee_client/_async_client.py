@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from datetime import date
@@ -235,11 +236,17 @@ class AsyncClient:
             return result
 
         def finish(done: set[asyncio.Task[ChunkResult]]) -> None:
+            """Merge each finished chunk; then raise the first fatal error among them."""
+            failed: BaseException | None = None
             for task in done:
-                result = task.result()
-                report.merge(result)
+                if task.cancelled() or task.exception() is not None:
+                    failed = failed or task.exception() or asyncio.CancelledError()
+                    continue
+                report.merge(task.result())
                 if on_progress is not None:
-                    on_progress(result)
+                    on_progress(task.result())
+            if failed is not None:
+                raise failed
 
         pending: set[asyncio.Task[ChunkResult]] = set()
         try:
@@ -249,7 +256,17 @@ class AsyncClient:
                     finish(done)
                 pending.add(asyncio.create_task(one(start, chunk)))
             if pending:
-                finish((await asyncio.wait(pending))[0])
+                done, pending = await asyncio.wait(pending)
+                finish(done)
+        except errors.CeeError:
+            # A fatal answer (a refused key, no connection): the chunks already sent still
+            # finish and are reported, so a caller recording progress (cee import) knows
+            # exactly what reached the server before it stops.
+            if pending:
+                done, pending = await asyncio.wait(pending)
+                with contextlib.suppress(errors.CeeError):
+                    finish(done)
+            raise
         except BaseException:
             for task in pending:
                 task.cancel()

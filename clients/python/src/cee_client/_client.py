@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -239,11 +240,17 @@ class Client:
             return result
 
         def finish(done: set[concurrent.futures.Future[ChunkResult]]) -> None:
+            """Merge each finished chunk; then raise the first fatal error among them."""
+            failed: BaseException | None = None
             for future in done:
-                result = future.result()
-                report.merge(result)
+                if future.exception() is not None:
+                    failed = failed or future.exception()
+                    continue
+                report.merge(future.result())
                 if on_progress is not None:
-                    on_progress(result)
+                    on_progress(future.result())
+            if failed is not None:
+                raise failed
 
         with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
             pending: set[concurrent.futures.Future[ChunkResult]] = set()
@@ -255,7 +262,14 @@ class Client:
                         )
                         finish(done)
                     pending.add(pool.submit(one, start, chunk))
-                finish(concurrent.futures.wait(pending).done)
+                done, pending = concurrent.futures.wait(pending)
+                finish(done)
+            except errors.CeeError:
+                # A fatal answer: the chunks already sent still finish and are reported, so a
+                # caller recording progress knows exactly what reached the server.
+                with contextlib.suppress(errors.CeeError):
+                    finish(concurrent.futures.wait(pending).done)
+                raise
             except BaseException:
                 for future in pending:
                     future.cancel()
