@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from email.message import Message
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -156,5 +157,41 @@ def test_without_smtp_the_job_says_no_mail_was_sent(database: Database, files: F
             "sent": False,
             "details": "no mail was sent: CEE_SMTP_URL is not set",
         }
+    finally:
+        srv.stop()
+
+
+def test_batchadd_sends_its_summary_to_callbackurl_and_notifyemail(
+    database: Database, files: FileServer, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    srv = start_server(database, CEE_SMTP_URL=f"smtp://127.0.0.1:{port}")
+    try:
+        answer = httpx.post(
+            srv.base + "/v3/contact/batchadd",
+            headers={"api-key": srv.api_key},
+            json={
+                "callbackurl": files.url("/v3hook"),
+                "notifyemail": "ops@example.com",
+                "data": [{"EMAIL": "b1@example.com"}, {"EMAIL": "nope"}],
+            },
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        requestid = answer.json()["requestid"]
+        eventually(lambda: files.posts)
+        [post] = files.posts
+        assert json.loads(post.body) == {
+            "requestid": requestid,
+            "result": "Partial",
+            "total": 2,
+            "succeeded": 1,
+            "failed": 1,
+        }
+        secret = srv.cli("account", "webhook-secret").stdout.strip()
+        expected = "sha256=" + hmac.new(secret.encode(), post.body, hashlib.sha256).hexdigest()
+        assert post.headers["X-CEE-Signature"] == expected
+        eventually(lambda: inbox.messages)
+        assert requestid in inbox.messages[0]["Subject"]
     finally:
         srv.stop()

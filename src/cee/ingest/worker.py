@@ -24,6 +24,7 @@ from cee.domain.journal import JournalEntry
 from cee.domain.parameters import parse_data, parse_listid, validate_all
 from cee.domain.writes import ContactOp
 from cee.engine import Engine
+from cee.ingest import summaries
 from cee.ingest.imports.runner import BulkRunner
 from cee.settings import Settings
 
@@ -239,7 +240,10 @@ class Worker:
                 entry.requestid,
             )
             records, listid = [unreadable(entry)], None
-        return await store.journal_apply(entry, self.worker_id, op, records, listid)
+        applied = await store.journal_apply(entry, self.worker_id, op, records, listid)
+        if applied:
+            summaries.send_later(self.engine, entry)  # v3 batchadd's callback / notifyemail
+        return applied
 
     async def give_up(self, entry: JournalEntry) -> bool:
         """Finish a request that failed every attempt: each record Failed, never dropped.

@@ -1,4 +1,5 @@
-"""The notify email of a bulk import, over SMTP (the stdlib client, on a thread).
+"""The notify email of an import (bulkupload, v3 batchadd), over SMTP (the stdlib client, on a
+thread).
 
 `smtp_url`: `smtp://[user:password@]host[:port]` (plain, port 25), `smtp+starttls://...`
 (upgraded with STARTTLS, port 587) or `smtps://...` (TLS from the start, port 465).
@@ -25,11 +26,11 @@ def message(sender: str, to: str, body: dict[str, Any]) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = to
-    mail["Subject"] = f"CEE bulk upload {body['requestid']}: {body['result']}"
+    mail["Subject"] = f"CEE import {body['requestid']}: {body['result']}"
     lines = [
-        f"Bulk upload {body['requestid']} finished: {body['result']}.",
+        f"Import {body['requestid']} finished: {body['result']}.",
         "",
-        f"Rows: {body['total']}",
+        f"Records: {body['total']}",
         f"Imported: {body['succeeded']}",
         f"Rejected: {body['failed']}",
     ]
@@ -37,8 +38,8 @@ def message(sender: str, to: str, body: dict[str, Any]) -> EmailMessage:
         lines += ["", f"Reason: {body['reason']}"]
     lines += [
         "",
-        "The rejected rows: type=request&activity=status&requestid=... (or activity=rejects "
-        "for a CSV).",
+        "Which records failed, and why: type=request&activity=status&requestid="
+        + str(body["requestid"]),
     ]
     mail.set_content("\n".join(lines) + "\n")
     return mail

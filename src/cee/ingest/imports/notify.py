@@ -55,7 +55,8 @@ def _now() -> str:
 
 
 async def deliver_callback(
-    job: BulkJob,
+    url: str,
+    body_fields: dict[str, Any],
     secret: str,
     allow: AllowList,
     notes: dict[str, Any],
@@ -65,17 +66,16 @@ async def deliver_callback(
     backoff: float,
 ) -> None:
     """POST the summary until a 2xx or `attempts` tries; each try lands in notes["callback"]."""
-    assert job.callback is not None
-    record = notes.setdefault("callback", {"url": job.callback, "attempts": []})
+    record = notes.setdefault("callback", {"url": url, "attempts": []})
     if record.get("delivered"):
         return  # a resumed job whose callback went through before the crash
-    body = orjson.dumps(summary(job))
+    body = orjson.dumps(body_fields)
     headers = {SIGNATURE_HEADER: signature(secret, body)}
     pause = backoff
     for attempt in range(1, attempts + 1):
         entry: dict[str, Any] = {"attempt": len(record["attempts"]) + 1, "at": _now()}
         try:
-            status = await post_json(job.callback, body, headers, allow, CALLBACK_SECONDS)
+            status = await post_json(url, body, headers, allow, CALLBACK_SECONDS)
             entry["status"] = status
         except Refused as exc:
             entry["error"] = f"callback: {exc}"
@@ -93,21 +93,25 @@ async def deliver_callback(
 
 
 async def deliver_mail(
-    job: BulkJob, smtp_url: str, sender: str, notes: dict[str, Any], save: Save
+    to: str,
+    body_fields: dict[str, Any],
+    smtp_url: str,
+    sender: str,
+    notes: dict[str, Any],
+    save: Save,
 ) -> None:
-    assert job.notifyemail is not None
     if notes.get("mail", {}).get("sent"):
         return
     if not smtp_url:
         notes["mail"] = {
-            "to": job.notifyemail,
+            "to": to,
             "sent": False,
             "details": "no mail was sent: CEE_SMTP_URL is not set",
         }
     else:
         try:
-            await send_summary(smtp_url, sender, job.notifyemail, summary(job))
-            notes["mail"] = {"to": job.notifyemail, "sent": True, "at": _now()}
+            await send_summary(smtp_url, sender, to, body_fields)
+            notes["mail"] = {"to": to, "sent": True, "at": _now()}
         except MailFailed as exc:
-            notes["mail"] = {"to": job.notifyemail, "sent": False, "details": str(exc)}
+            notes["mail"] = {"to": to, "sent": False, "details": str(exc)}
     await save(notes)

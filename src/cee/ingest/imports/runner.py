@@ -17,7 +17,7 @@ from cee.engine import Engine
 from cee.ingest.imports.fetch import Limits
 from cee.ingest.imports.guard import AllowList
 from cee.ingest.imports.job import ClaimLost, Importer
-from cee.ingest.imports.notify import deliver_callback, deliver_mail
+from cee.ingest.imports.notify import deliver_callback, deliver_mail, summary
 from cee.storage.bulk import BulkJob
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,8 @@ class BulkRunner:
         if job.callback:
             secret = await store.webhook_secret(job.account_id)
             await deliver_callback(
-                job,
+                job.callback,
+                summary(job),
                 secret,
                 self.allow,
                 notes,
@@ -137,6 +138,8 @@ class BulkRunner:
                 backoff=float(settings.bulk_callback_backoff),
             )
         if job.notifyemail:
-            await deliver_mail(job, settings.smtp_url, settings.smtp_from, notes, save)
+            await deliver_mail(
+                job.notifyemail, summary(job), settings.smtp_url, settings.smtp_from, notes, save
+            )
         if not await store.bulk_note(job.id, self.worker_id, notes, done=True):
             raise ClaimLost(job.requestid)
