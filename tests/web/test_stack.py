@@ -275,3 +275,18 @@ def test_a_normal_request_is_served_alongside_slow_bodies(stack_server: Server) 
     finally:
         for sock in socks:
             sock.close()
+
+
+def test_a_client_that_half_closes_after_its_request_gets_the_answer(
+    stack_server: Server,
+) -> None:
+    # uvicorn closed at the client's EOF, so `nc -N`-style clients never got their answer.
+    query = f"type=lists&activity=getalllist&apikey={stack_server.api_key}".encode()
+    request = b"GET /apiv2?" + query + b" HTTP/1.1\r\nHost: cee\r\n\r\n"
+    status, _, body = parse_response(raw_request(stack_server.port, request, shut=True))
+    assert status == 200 and b'"status":"success"' in body
+    # Half a head, then EOF: the request can never be complete, and is answered so.
+    partial = b"POST /apiv2 HTTP/1.1\r\nHost: c"
+    assert_envelope(raw_request(stack_server.port, partial, shut=True), 400, "head")
+    head = b"POST /apiv2 HTTP/1.1\r\nHost: cee\r\nContent-Length: 100\r\n\r\ndata="
+    assert_envelope(raw_request(stack_server.port, head, shut=True), 400, "body")

@@ -17,10 +17,11 @@ without a requestid. This subclass keeps its request path untouched and adds, pe
 - **answers in the contract's envelope** (`{"status": "error", "error_code", "details",
   "requestid"}`, `X-Request-Id`) for what the stack answers itself: a request that is not
   HTTP (400), a head too large (400), a timeout (408), the cap (503);
-- a **lingering close**: when the connection is closed while the client may still be sending
-  (an early 400 or 413), the write side is shut and what arrives is discarded until the client
-  closes or `LINGER_SECONDS` pass, so that a client that writes its whole body before reading
-  gets the answer instead of a reset.
+- a **lingering close**: when a connection that is not idle is closed (after an answer with
+  `Connection: close`, an early 400 or 413), the write side is shut and what arrives is
+  discarded until the client closes or `LINGER_SECONDS` pass, so that a client still writing
+  (its whole body before reading, bytes past its Content-Length) gets the answer instead of a
+  reset.
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ class CeeHttpProtocol(HttpToolsProtocol):
         self.deadline = 0.0
         self.head_bytes = 0
         self.real_transport: asyncio.Transport | None = None
+        self.eof = False  # the client has shut its sending side
         # Why a parser callback stopped the parser, for the 400 (httptools only says it did).
         self.refusal = ""
 
@@ -208,9 +210,23 @@ class CeeHttpProtocol(HttpToolsProtocol):
                 400, f"request: head (request line and headers) over {MAX_HEAD_BYTES} bytes"
             )
 
-    def eof_received(self) -> None:
-        if self.phase == LINGER:  # the client has read the answer and is done writing
+    def eof_received(self) -> bool | None:  # type: ignore[override]
+        """The client shut its sending side: answer what it sent, then close.
+
+        uvicorn closes at once, so a client that half-closes after its request (`nc -N`,
+        some HTTP/1.0 clients) never got its answer.
+        """
+        self.eof = True
+        if self.phase == BODY and self.running():
+            self.refuse(400, "body: the client closed its side before the body was complete")
+        elif self.running():  # the request is complete: answer it, then close
+            self.cycle.keep_alive = False
+            return True  # keeps the transport open for the answer
+        elif self.phase == HEAD:
+            self.refuse(400, "request: the client closed its side before the head was complete")
+        else:
             self._close_now()
+        return None
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -282,8 +298,13 @@ class CeeHttpProtocol(HttpToolsProtocol):
             return
         transport = self.real_transport
         assert transport is not None
-        if linger is None:
-            linger = self.phase in (HEAD, BODY, DISCARD)
+        if self.eof:  # the client sends nothing more: nothing to wait for
+            linger = False
+        elif linger is None:
+            # Unless idle, bytes the client sent may be unread (a body not read, more than its
+            # Content-Length, a pipelined request): closing with them unread resets the
+            # connection, and the client may lose the answer it has not read yet.
+            linger = self.phase not in (NEW, IDLE)
         if not linger or transport.is_closing() or not transport.can_write_eof():
             self._close_now()
             return
