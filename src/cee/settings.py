@@ -120,6 +120,14 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "bulk_chunk_rows",
+        2000,
+        "CEE_BULK_CHUNK_ROWS",
+        "Rows of a bulk import written per transaction: more is faster, fewer keeps the API's "
+        "latency lower while an import runs.",
+        int,
+    ),
+    Setting(
         "bulk_callback_attempts",
         5,
         "CEE_BULK_CALLBACK_ATTEMPTS",

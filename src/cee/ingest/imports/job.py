@@ -1,7 +1,7 @@
 """One bulk import, from the claimed job to its outcome.
 
 The file is fetched through the guard and read as it arrives; rows are judged as `add` judges
-them and go to the store a chunk at a time: `CHUNK_ROWS` rows, or whatever arrived in the last
+them and go to the store a chunk at a time: `bulk_chunk_rows` rows, or whatever arrived in the last
 `FLUSH_SECONDS` of a slow download. One chunk is written while the next is parsed. A resumed job
 (its worker died) reads the file again from the start and skips the rows its committed chunks
 already hold, so no row is applied twice.
@@ -25,7 +25,6 @@ from cee.storage.bulk import BulkJob, Chunk, Reject
 
 log = logging.getLogger(__name__)
 
-CHUNK_ROWS = 5000
 FLUSH_SECONDS = 1.0
 # Rows judged between two yields to the event loop: the API shares it and must keep answering.
 ROWS_PER_YIELD = 500
@@ -42,6 +41,7 @@ class Importer:
     worker_id: str
     schema: Schema
     lease_seconds: float
+    chunk_rows: int = 2000
 
     async def run(self, allow: AllowList, limits: Limits) -> tuple[str, str | None]:
         """Import every row not yet committed; the (result, reason) to finish the job with."""
@@ -63,7 +63,7 @@ class Importer:
 
     async def _import(self, allow: AllowList, limits: Limits) -> None:
         stream = CsvStream()
-        batch = _Batch(self.job.rows_done)
+        batch = _Batch(self.job.rows_done, self.chunk_rows)
         writing: asyncio.Task[None] | None = None
         try:
             async with open_url(self.job.path, allow, limits) as body:
@@ -105,8 +105,9 @@ class Importer:
 class _Batch:
     """The rows judged since the last chunk was sent."""
 
-    def __init__(self, skip_below: int) -> None:
+    def __init__(self, skip_below: int, chunk_rows: int) -> None:
         self.skip_below = skip_below  # rows already committed by an earlier attempt
+        self.chunk_rows = chunk_rows
         self.records: list[ContactRecord] = []
         self.rejects: list[Reject] = []
         self.rows_done = skip_below
@@ -127,7 +128,7 @@ class _Batch:
 
     def due(self) -> bool:
         pending = len(self.records) + len(self.rejects)
-        if pending >= CHUNK_ROWS:
+        if pending >= self.chunk_rows:
             return True
         return pending > 0 and time.monotonic() - self.since >= FLUSH_SECONDS
 

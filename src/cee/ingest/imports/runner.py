@@ -108,7 +108,8 @@ class BulkRunner:
             except KeyError:
                 await engine.catalog.refresh()
                 schema = engine.catalog.schema(job.account_id)
-            importer = Importer(store, job, self.worker_id, schema, self.lease)
+            chunk_rows = max(int(engine.settings.bulk_chunk_rows), 1)
+            importer = Importer(store, job, self.worker_id, schema, self.lease, chunk_rows)
             result, reason = await importer.run(self.allow, limits_of(engine))
             if not await store.bulk_finish(job.id, self.worker_id, result, reason):
                 raise ClaimLost(job.requestid)
