@@ -29,7 +29,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from cee.engine import Engine
+from cee import runtime
 from cee.settings import Settings
 from cee.storage.sqlite import store as sqlite_store
 from cee.web.apiv2 import handler as apiv2
@@ -53,7 +53,7 @@ async def run(mode: str, requests: int) -> tuple[float, float]:
         [CEE, "init", "--json", "--data-dir", data_dir], check=True, capture_output=True
     )
     key = json.loads(out.stdout)["api_key"]
-    engine = Engine(Settings.load(data_dir=data_dir))
+    engine = runtime.engine_for(Settings.load(data_dir=data_dir))
     await engine.start([])
     real_create = sqlite_store._create_contacts
     if mode == "request code":

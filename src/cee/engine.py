@@ -12,7 +12,7 @@ from cee.catalog import Catalog
 from cee.domain import attributes
 from cee.ingest.journal import JournalGate
 from cee.settings import Settings
-from cee.storage import Store, open_store
+from cee.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +22,11 @@ BackgroundJob = Callable[["Engine"], Coroutine[Any, Any, Any]]
 
 
 class Engine:
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    """Built by `cee.runtime` for each process role, which picks the store."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
-        self.store = store or open_store(settings.database_url(), settings)
+        self.store = store
         self.catalog = Catalog(self.store)
         self.journal = JournalGate(settings.journal_max_depth)
         self._tasks: list[asyncio.Task[Any]] = []

@@ -32,14 +32,14 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from cee import runtime
 from cee.logs import configure_logging
 from cee.metrics import MULTIPROC_ENV
 from cee.settings import SETTINGS, Settings
+from cee.storage import single_writer
 
 log = logging.getLogger(__name__)
 
-# Set in the HTTP processes' environment: where the writer process listens.
-WRITER_SOCKET_ENV = "CEE_WRITER_SOCKET"
 CHILD_READY_SECONDS = 60.0
 CHILD_STOP_SECONDS = 30.0
 WORKER_NICENESS = 10
@@ -55,10 +55,6 @@ def export_settings(settings: Settings) -> None:
         os.environ[setting.env] = str(int(value)) if setting.kind is bool else str(value)
 
 
-def is_sqlite(settings: Settings) -> bool:
-    return settings.database_url().startswith("sqlite:///")
-
-
 # -- the writer and worker processes -----------------------------------------------------------
 
 
@@ -69,19 +65,8 @@ def writer_main(socket_path: str, ready: EventType) -> None:
 
 
 async def _writer(settings: Settings, socket_path: str, ready: EventType) -> None:
-    from cee.storage.sqlite.remote import WriterService
-    from cee.storage.sqlite.store import SqliteStore, is_journal_append
-
-    store = SqliteStore(settings.database_url().removeprefix("sqlite:///"))
-    await store.open()
-    store.local_writer.commit_on_loop = True  # this loop serves no HTTP meanwhile
-    service = WriterService(store.local_writer, socket_path, is_journal_append)
-    await service.start()
-    try:
+    async with runtime.writer(settings, socket_path):
         await _until_stopped(ready)
-    finally:
-        await service.stop()
-        await store.close()
 
 
 def worker_main(socket_path: str | None, ready: EventType) -> None:
@@ -94,22 +79,8 @@ def worker_main(socket_path: str | None, ready: EventType) -> None:
 
 
 async def _worker(settings: Settings, socket_path: str | None, ready: EventType) -> None:
-    from cee.engine import Engine
-    from cee.ingest.worker import worker_job
-    from cee.storage.sqlite.store import SqliteStore
-
-    store = None
-    if socket_path is not None:
-        store = SqliteStore(settings.database_url().removeprefix("sqlite:///"), socket_path)
-    engine = Engine(settings, store)
-    await engine.start([worker_job])
-    if isinstance(engine.store, SqliteStore):
-        # Woken by the writer process at each commit that appended to the journal.
-        engine.store.on_journal_append(engine.journal.arrived.set)
-    try:
+    async with runtime.worker(settings, socket_path):
         await _until_stopped(ready)
-    finally:
-        await engine.stop()
 
 
 def _child_setup() -> None:
@@ -201,11 +172,11 @@ def run_processes(settings: Settings, config_kwargs: dict[str, Any], *, ceiling:
     os.mkdir(metrics_dir)
     os.environ[MULTIPROC_ENV] = metrics_dir
     socket_path = None
-    if is_sqlite(settings):
+    if single_writer(settings.database_url()):
         socket_path = os.path.join(folder, "writer.sock")
-        os.environ[WRITER_SOCKET_ENV] = socket_path
+        os.environ[runtime.WRITER_SOCKET_ENV] = socket_path
     config = uvicorn.Config(
-        "cee.server:app_from_environment",
+        "cee.runtime:http_child_app",
         factory=True,
         workers=settings.processes,
         **config_kwargs,

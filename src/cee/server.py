@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import Any
 
 import uvicorn
 
-from cee.engine import BackgroundJob, Engine
+from cee import runtime
 from cee.settings import Settings
 from cee.web import stack
-from cee.web.app import CeeApp, ceiling
-
-
-def background_jobs(settings: Settings, *, worker: bool) -> list[BackgroundJob]:
-    """What runs beside the API: the journal-depth watch, and the async worker if `worker`."""
-    from cee.ingest.journal import watch_depth
-    from cee.ingest.worker import worker_job
-
-    jobs: list[BackgroundJob] = [watch_depth]
-    if worker:
-        jobs.append(worker_job)
-    return jobs
-
-
-def app_from_environment() -> CeeApp:
-    """The app of one HTTP process under `--processes` (spawned: settings from the environment).
-
-    The async worker runs in the worker process, not here; on SQLite every write goes to the
-    writer process.
-    """
-    from cee.logs import configure_logging
-    from cee.processes import WRITER_SOCKET_ENV
-
-    configure_logging(logging.INFO)
-    settings = Settings.load()
-    stack.configure(settings)
-    store = None
-    writer_socket = os.environ.get(WRITER_SOCKET_ENV)
-    if writer_socket:
-        from cee.storage.sqlite.store import SqliteStore
-
-        store = SqliteStore(settings.database_url().removeprefix("sqlite:///"), writer_socket)
-    return CeeApp(Engine(settings, store), background_jobs(settings, worker=False))
+from cee.web.app import ceiling as ceiling_app
 
 
 def run_server(settings: Settings, *, ceiling: bool = False) -> None:
@@ -72,13 +38,5 @@ def run_server(settings: Settings, *, ceiling: bool = False) -> None:
 
         run_processes(settings, config_kwargs, ceiling=ceiling)
         return
-    app: Any = (
-        _ceiling_app()
-        if ceiling
-        else CeeApp(Engine(settings), background_jobs(settings, worker=settings.worker))
-    )
+    app: Any = ceiling_app if ceiling else runtime.serve_app(settings)
     uvicorn.Server(uvicorn.Config(app, **config_kwargs)).run()
-
-
-def _ceiling_app() -> Any:
-    return ceiling

@@ -7,9 +7,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from cee import runtime
 from cee.admin import accounts
 from cee.domain.journal import JournalEntry
-from cee.engine import Engine
 from cee.ingest.worker import MAX_ATTEMPTS, Worker
 from cee.settings import Settings
 from cee.web.errors import wire_record
@@ -30,7 +30,7 @@ def test_a_request_failing_every_attempt_is_reported_failed(url: str, tmp_path: 
                 [claimed] = await store.journal_claim(f"dead-{n}", 10, 0)
                 assert claimed.attempts == n + 1
 
-        engine = Engine(Settings.load(data_dir=str(tmp_path), database=url))
+        engine = runtime.worker_engine(Settings.load(data_dir=str(tmp_path), database=url))
         await engine.start()
         try:
             assert await Worker(engine, "w-last").run_once() == 1
@@ -59,7 +59,7 @@ def _run_one(url: str, tmp_path: Path, activity: str, payload: dict[str, object]
             rid = uuid.uuid4().hex
             entry = JournalEntry(0, rid, account, 1, "cee_test", activity, payload)
             await store.journal_append(entry)
-        engine = Engine(Settings.load(data_dir=str(tmp_path), database=url))
+        engine = runtime.worker_engine(Settings.load(data_dir=str(tmp_path), database=url))
         await engine.start()
         try:
             assert await Worker(engine, "w-once").run_once() == 1
@@ -108,7 +108,7 @@ def test_giving_up_does_not_judge_the_records_again(url: str, tmp_path: Path) ->
             await store.journal_append(entry)
             for n in range(MAX_ATTEMPTS):
                 await store.journal_claim(f"dead-{n}", 10, 0)
-        engine = Engine(Settings.load(data_dir=str(tmp_path), database=url))
+        engine = runtime.worker_engine(Settings.load(data_dir=str(tmp_path), database=url))
         await engine.start()
         try:
             assert await Worker(engine, "w-last").run_once() == 1

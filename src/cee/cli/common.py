@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import click
 
+from cee import runtime
 from cee.admin.accounts import Credentials
 from cee.domain.errors import CeeError
 from cee.settings import SETTINGS, Settings
-from cee.storage import open_store
 
 T = TypeVar("T")
 SETTING_BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -75,7 +75,7 @@ def with_store(run: Callable[..., Awaitable[T]], settings: Settings, *, migrate:
     """Open the store, run `run(store)`, close it; domain errors become a clean exit 1."""
 
     async def main() -> T:
-        store = open_store(settings.database_url(), settings)
+        store = runtime.store_for(settings)
         await store.open(migrate=migrate)
         try:
             return await run(store)

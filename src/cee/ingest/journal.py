@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from cee import metrics
 from cee.domain.errors import RateLimited
-
-if TYPE_CHECKING:
-    from cee.engine import Engine
+from cee.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +53,12 @@ class JournalGate:
         metrics.JOURNAL_OLDEST_AGE.set(oldest_age)
 
 
-async def watch_depth(engine: Engine) -> None:
-    """Background job: keep `engine.journal`'s estimate in step with the store."""
+async def watch_depth(store: Store, gate: JournalGate) -> None:
+    """Keep `gate`'s estimate in step with the store, until cancelled."""
     while True:
         try:
-            depth, age = await engine.store.journal_depth()
-            engine.journal.measured(depth, age)
+            depth, age = await store.journal_depth()
+            gate.measured(depth, age)
         except Exception:
             log.exception("could not read the journal depth")
         await asyncio.sleep(DEPTH_REFRESH_SECONDS)

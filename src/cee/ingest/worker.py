@@ -26,7 +26,6 @@ from cee.domain.writes import ContactOp
 from cee.engine import Engine
 from cee.ingest import summaries
 from cee.ingest.imports.runner import BulkRunner
-from cee.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -272,9 +271,8 @@ async def worker_job(engine: Engine) -> Any:
     await Worker(engine).run()
 
 
-async def run_standalone(settings: Settings) -> None:
+async def run_standalone(engine: Engine) -> None:
     """`cee worker`: drain the journal until SIGTERM or SIGINT, then stop cleanly."""
-    engine = Engine(settings)
     await engine.start()
     task = asyncio.create_task(Worker(engine).run())
     loop = asyncio.get_running_loop()

@@ -1,4 +1,8 @@
-"""Storage: one Store interface, a SQLite and a PostgreSQL implementation."""
+"""Storage: one Store interface, a SQLite and a PostgreSQL implementation.
+
+A store is built from its database URL here and only here (`open_store`): the URL's scheme
+picks the backend, and nothing above storage looks at the scheme or the store's class.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,10 @@ from cee.storage.base import Store
 
 if TYPE_CHECKING:
     from cee.settings import Settings
+    from cee.storage.sqlite.store import SqliteStore
+
+SQLITE_SCHEME = "sqlite:///"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def open_store(url: str, settings: Settings | None = None) -> Store:
@@ -15,11 +23,9 @@ def open_store(url: str, settings: Settings | None = None) -> Store:
 
     `settings` tunes the PostgreSQL store (pool size, config poll); SQLite needs none.
     """
-    if url.startswith("sqlite:///"):
-        from cee.storage.sqlite.store import SqliteStore
-
-        return SqliteStore(url.removeprefix("sqlite:///"))
-    if url.startswith(("postgresql://", "postgres://")):
+    if url.startswith(SQLITE_SCHEME):
+        return open_sqlite_store(url)
+    if url.startswith(POSTGRES_SCHEMES):
         from cee.storage.postgres.store import PostgresStore
 
         if settings is None:
@@ -30,3 +36,22 @@ def open_store(url: str, settings: Settings | None = None) -> Store:
             config_poll_seconds=settings.config_poll_seconds,
         )
     raise ValueError(f"database URL must start with sqlite:/// or postgresql://, got {url!r}")
+
+
+def open_sqlite_store(url: str, writer_socket: str | None = None) -> SqliteStore:
+    """The SQLite store of a sqlite:/// URL; with `writer_socket` it sends every write to the
+    writer process listening there (`cee serve --processes`) instead of writing itself.
+
+    Typed as the SQLite store: the writer process and its peers use what only it has.
+    """
+    from cee.storage.sqlite.store import SqliteStore
+
+    if not url.startswith(SQLITE_SCHEME):
+        raise ValueError(f"not a SQLite database URL: {url!r}")
+    return SqliteStore(url.removeprefix(SQLITE_SCHEME), writer_socket)
+
+
+def single_writer(url: str) -> bool:
+    """True when the database takes one write connection at a time (SQLite): processes that
+    share it then send their writes to one writer process, so they share its group commit."""
+    return url.startswith(SQLITE_SCHEME)
