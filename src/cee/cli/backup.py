@@ -8,6 +8,7 @@ import click
 
 from cee.cli.common import database_options, settings_from
 from cee.settings import Settings
+from cee.storage import sqlite_path
 
 PG_HINT = (
     "PostgreSQL is backed up with its own tools while CEE runs: "
@@ -17,11 +18,11 @@ PG_HINT = (
 
 
 def _sqlite_path(settings: Settings) -> str:
-    url = settings.database_url()
-    if not url.startswith("sqlite:///"):
+    path = sqlite_path(settings.database_url())
+    if path is None:
         click.echo(f"error: {PG_HINT}", err=True)
         sys.exit(1)
-    return url.removeprefix("sqlite:///")
+    return path
 
 
 @click.command()

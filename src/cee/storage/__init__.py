@@ -46,9 +46,16 @@ def open_sqlite_store(url: str, writer_socket: str | None = None) -> SqliteStore
     """
     from cee.storage.sqlite.store import SqliteStore
 
-    if not url.startswith(SQLITE_SCHEME):
+    path = sqlite_path(url)
+    if path is None:
         raise ValueError(f"not a SQLite database URL: {url!r}")
-    return SqliteStore(url.removeprefix(SQLITE_SCHEME), writer_socket)
+    return SqliteStore(path, writer_socket)
+
+
+def sqlite_path(url: str) -> str | None:
+    """The database file of a sqlite:/// URL (for file-level tasks: backup, restore); None
+    for a database of another backend."""
+    return url.removeprefix(SQLITE_SCHEME) if url.startswith(SQLITE_SCHEME) else None
 
 
 def single_writer(url: str) -> bool:
