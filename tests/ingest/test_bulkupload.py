@@ -142,3 +142,22 @@ def test_progress_is_visible_while_a_slow_file_arrives(bulk: Server, files: File
     assert partial is not None, "the status never showed rows done part-way"
     assert 0 < partial["bytes_done"] < partial["bytes_total"] == len(files.files["/slow.csv"].body)
     assert found["succeeded"] == 400 and found["result"] == "Success"
+
+
+def test_many_failed_rows_are_listed_a_page_at_a_time(bulk: Server, files: FileServer) -> None:
+    good = "".join(f"ok{i}@example.com\n" for i in range(5))
+    bad = "".join(f"bad{i}\n" for i in range(620))
+    files.files["/pages.csv"] = File(("EMAIL\n" + good + bad).encode())
+    requestid = upload(bulk, files.url("/pages.csv"))
+    first = wait_for(bulk, requestid)
+    assert (first["result"], first["succeeded"], first["failed"]) == ("Partial", 5, 620)
+    assert (first["page"], first["pages"], len(first["records"])) == (1, 2, 500)
+    second = status(bulk, requestid, page=2)
+    assert (second["page"], len(second["records"])) == (2, 120)
+    indexes = [r["index"] for r in first["records"] + second["records"]]
+    assert indexes == list(range(5, 625))
+    assert second["records"][-1]["line"] == 626
+    wrong = bulk.api(
+        query={"type": "request", "activity": "status", "requestid": requestid, "page": "0"}
+    )
+    assert wrong.status_code == 400 and wrong.json()["details"].startswith("page:")

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 RELEASE_CHECK_SECONDS = 2.0
+# A job claimed this many times without finishing (it crashed its worker, or the database
+# refused it, every time) is finished as Failed instead of being retried forever.
+MAX_ATTEMPTS = 5
 
 
 def limits_of(engine: Engine) -> Limits:
@@ -101,7 +104,15 @@ class BulkRunner:
     async def _run(self, job: BulkJob) -> None:
         engine, store = self.engine, self.engine.store
         log.info("bulk job %s: %s (attempt %d)", job.requestid, job.state, job.attempts)
-        if job.state == "running":
+        if job.state == "running" and job.attempts > MAX_ATTEMPTS:
+            gave_up = (
+                f"not finished in {MAX_ATTEMPTS} attempts; the operator's log names "
+                f"requestid {job.requestid}"
+            )
+            log.error("bulk job %s: %s", job.requestid, gave_up)
+            if not await store.bulk_finish(job.id, self.worker_id, "Failed", gave_up):
+                raise ClaimLost(job.requestid)
+        elif job.state == "running":
             await engine.catalog.ensure_fresh()
             try:
                 schema = engine.catalog.schema(job.account_id)
