@@ -44,7 +44,8 @@ class Catalog:
             self._keys = {k.key_hash: k for k in keys}
             self._principals = {}
             self._schemas = {
-                a.id: Schema(attributes.get(a.id, {}), a.primary_key) for a in accounts
+                a.id: Schema(attributes.get(a.id, {}), a.primary_key, a.phone_region)
+                for a in accounts
             }
 
     async def ensure_fresh(self) -> None:

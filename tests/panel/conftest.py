@@ -71,7 +71,8 @@ class Panel:
     def shot(self, name: str) -> Path:
         """Save the whole page as test-artifacts/panel/<backend>-<name>.png."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{self.server.db.backend}-{name}.png"
+        flavour = getattr(self.server, "flavour", self.server.db.backend)
+        path = ARTIFACTS / f"{flavour}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
@@ -119,16 +120,18 @@ def open_panel(browser: Browser) -> Iterator[Any]:
 def panel_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    """One server per backend for a module whose tests do not disturb each other."""
-    from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE
+    """One server per flavour for a module whose tests do not disturb each other."""
+    from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, SHARED_FLAVOURS
 
-    backend = request.param
+    flavour = request.param
+    backend, serve_args = SHARED_FLAVOURS[flavour]
     if backend == "postgres" and not PG_AVAILABLE:
         pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
-    db = Database(backend, tmp_path_factory.mktemp(f"panel-{backend}"))
+    db = Database(backend, tmp_path_factory.mktemp(f"panel-{flavour}"))
     srv = Server(db)
     srv.init()
-    srv.start()
+    srv.start(*serve_args)
+    srv.flavour = flavour  # type: ignore[attr-defined]  # names its screenshots
     yield srv
     srv.stop()
     db.drop()

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from tests.conftest import BACKENDS, Server, unique_email
 from tests.panel.conftest import Panel
 
-pytestmark = pytest.mark.parametrize("panel_server", BACKENDS, indirect=True)
+# And under `cee serve --processes 2`: the panel's changes reach every HTTP process at once.
+pytestmark = pytest.mark.parametrize("panel_server", [*BACKENDS, "sqlite-processes"], indirect=True)
 
 
 def addsync(server: Server, key: str) -> int:

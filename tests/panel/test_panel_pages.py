@@ -270,3 +270,36 @@ def test_long_tables_are_paged(panel_server: Server, open_panel: Any) -> None:
     expect(panel.page.get_by_text("Page 2")).to_be_visible()
     expect(panel.page.get_by_role("link", name="Previous page")).to_be_visible()
     panel.shot("lists-page-2")
+
+
+def test_the_phone_region_reads_the_accounts_mobile_numbers(
+    panel_server: Server, open_panel: Any
+) -> None:
+    server = panel_server
+    tag = unique_email("r")[2:10]
+    made = server.cli("account", "create", f"uk-{tag}", "--primary-key", "MOBILE", "--json")
+    uk = json.loads(made.stdout)
+    panel: Panel = open_panel(server)
+    panel.log_in(uk["admin_user"], uk["admin_password"])
+    panel.page.goto("/admin/account-configuration")
+    region = panel.page.get_by_label("Default phone region")
+    region.fill("ZZ")
+    panel.page.get_by_role("button", name="Save").click()
+    expect(panel.page.get_by_role("alert")).to_contain_text("'ZZ' is not an ISO 3166 region code")
+    panel.page.goto("/admin/account-configuration")
+    panel.page.get_by_label("Default phone region").fill("gb")
+    panel.page.get_by_role("button", name="Save").click()
+    expect(panel.page.get_by_label("Default phone region")).to_have_value("GB")
+
+    def addsync(mobile: str) -> int:
+        data = json.dumps({"MOBILE": mobile})
+        return int(api(server, "contact", "addsync", key=uk["api_key"], data=data).status_code)
+
+    # Under GB, a national number is the same contact as its international form, at once.
+    assert addsync("+447911123456") == 200
+    assert addsync("07911 123456") == 302
+    # Back to the deployment's default (IN): the same digits are another (Indian) number.
+    panel.page.get_by_label("Default phone region").fill("")
+    panel.page.get_by_role("button", name="Save").click()
+    expect(panel.page.get_by_role("status")).to_contain_text("Saved")
+    assert addsync("07911 123456") == 200

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import phonenumbers
+
 from cee.admin import audit
 from cee.admin.users import create_user
 from cee.domain.attributes import PRIMARY_KEY_CHOICES
@@ -115,3 +117,18 @@ async def get_account(store: Store, account_id: int) -> AccountRow:
 async def find_webhook_secret(store: Store, account: AccountRow) -> str | None:
     """The callback-signing secret if the account has one (the panel shows it; makes none)."""
     return await store.find_webhook_secret(account.id)
+
+
+async def set_phone_region(store: Store, account: AccountRow, region: str) -> str | None:
+    """Read the account's mobile numbers without a country code in `region` (an ISO 3166
+    code); "" or "default": the deployment's phone_region setting. Returns what is stored."""
+    text = region.strip().upper()
+    chosen = None if text in ("", "DEFAULT") else text
+    if chosen is not None and chosen not in phonenumbers.SUPPORTED_REGIONS:
+        raise BadParameter(f"phone region: '{region.strip()[:8]}' is not an ISO 3166 region code")
+    if chosen != account.phone_region:
+        await store.set_phone_region(account.id, chosen)
+        await audit.record(
+            store, "account.phone_region", account_id=account.id, target=chosen or "default"
+        )
+    return chosen

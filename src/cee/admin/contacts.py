@@ -36,7 +36,10 @@ async def schema(store: Store, account_id: int) -> tuple[Schema, list[Attribute]
     account = next((a for a in await store.accounts() if a.id == account_id), None)
     if account is None:
         raise NotFound("account: no such account")
-    return Schema({a.name: a.datatype for a in attributes}, account.primary_key), attributes
+    found = Schema(
+        {a.name: a.datatype for a in attributes}, account.primary_key, account.phone_region
+    )
+    return found, attributes
 
 
 async def find_contact(store: Store, account_id: int, value: str) -> Contact:

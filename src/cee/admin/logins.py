@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 THROTTLE_FAILURES = 5  # failures for one username or one address within the window ...
 THROTTLE_WINDOW_SECONDS = 15 * 60  # ... after which further attempts wait
 FRESH_LOGIN_SECONDS = 10 * 60  # how recent a password must be to show an API key
-TOUCH_EVERY_SECONDS = 60.0  # a session's last-seen time is written at most this often
+TOUCH_EVERY_SECONDS = 60.0
+STALE_SESSION_SECONDS = 24 * 3600  # a session's last-seen time is written at most this often
 MIN_PASSWORD_LENGTH = 12
 WRONG_LOGIN = "Username or password: wrong, or the user is disabled"
 
@@ -87,7 +88,10 @@ async def log_in(store: Store, username: str, password: str, address: str) -> Lo
     user = await _verify(store, username.strip(), password, address)
     token = secrets.token_urlsafe(32)
     await store.create_session(session_hash(token), user.id, secrets.token_urlsafe(32), address)
+    # Housekeeping at each login, so neither table grows without bound: failures past the
+    # window count for nothing, and sessions idle for a day are dead under any idle setting.
     await store.forget_login_failures(THROTTLE_WINDOW_SECONDS)
+    await store.delete_idle_sessions(STALE_SESSION_SECONDS)
     log.info("panel login: user %r from %s", user.username, address)
     return Login(token, user)
 

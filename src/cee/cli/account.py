@@ -82,3 +82,15 @@ async def account_webhook_secret(store: Store, rotate: bool, account: str | None
     """Print the secret that signs the account's bulkupload callbacks (made on first use)."""
     row = await accounts.find_account(store, account)
     click.echo(await accounts.webhook_secret(store, row, rotate=rotate))
+
+
+@account.command("phone-region")
+@click.argument("region")
+@account_option
+@admin_command
+async def account_phone_region(store: Store, region: str, account: str | None) -> None:
+    """Region (ISO 3166, e.g. IN, US, GB) for the account's mobile numbers given without a
+    country code; `default` follows the phone_region setting."""
+    row = await accounts.find_account(store, account)
+    chosen = await accounts.set_phone_region(store, row, region)
+    click.echo(f"phone region of account {row.name} is now {chosen or 'the default'}")

@@ -23,6 +23,20 @@ class Schema:
 
     attributes: Mapping[str, Datatype]
     primary_key: str
+    # Where a mobile number without a country code is read; None: the deployment's default
+    # (the phone_region setting). Set per account under Admin → Account Configuration.
+    phone_region: str | None = None
+
+    def convert(self, datatype: Datatype, value: Any) -> Any:
+        if datatype is Datatype.MOBILE and self.phone_region:
+            return parse_mobile(value, self.phone_region)[0]
+        return convert(datatype, value)
+
+    def converter(self, datatype: Datatype) -> Callable[[Any], Any]:
+        if datatype is Datatype.MOBILE and self.phone_region:
+            region = self.phone_region
+            return lambda value: parse_mobile(value, region)[0]
+        return converter(datatype)
 
 
 @dataclass(slots=True)
@@ -38,12 +52,12 @@ class ContactRecord:
         return {name: value for name, value in self.attributes.items() if value is not None}
 
 
-def match_key(datatype: Datatype, display: str) -> str:
+def match_key(datatype: Datatype, display: str, phone_region: str | None = None) -> str:
     """The form of a primary-key value that decides whether two contacts are the same."""
     if datatype is Datatype.EMAIL:
         return display.strip().lower()
     if datatype is Datatype.MOBILE:
-        return parse_mobile(display)[1]
+        return parse_mobile(display, phone_region)[1]
     return display.strip()
 
 
@@ -65,7 +79,7 @@ def normalise_contact(raw: Any, schema: Schema) -> ContactRecord:
             attributes[name] = None
             continue
         try:
-            attributes[name] = convert(datatype, value)
+            attributes[name] = schema.convert(datatype, value)
         except ValueRejected as exc:
             raise InvalidContact(f"{name}: {exc} ({datatype.value} attribute)") from None
     return _keyed(attributes, schema)
@@ -79,7 +93,7 @@ def _keyed(attributes: dict[str, Any], schema: Schema) -> ContactRecord:
         raise InvalidContact(f"{pk}: the primary key is missing or empty")
     display = str(display)
     return ContactRecord(
-        key=match_key(schema.attributes[pk], display),
+        key=match_key(schema.attributes[pk], display, schema.phone_region),
         key_display=display,
         attributes=attributes,
     )
@@ -109,7 +123,8 @@ class ColumnNormaliser:
         for given in names:
             name = given.strip().upper()
             datatype = schema.attributes.get(name)
-            self.columns.append((name, datatype, None if datatype is None else converter(datatype)))
+            convert_value = None if datatype is None else schema.converter(datatype)
+            self.columns.append((name, datatype, convert_value))
 
     def __call__(self, values: list[Any]) -> ContactRecord:
         attributes: dict[str, Any] = {}
@@ -141,8 +156,8 @@ def primary_key_value(raw: Any, schema: Schema) -> tuple[str, str]:
         raise BadParameter(f"data: expected the {schema.primary_key} value of a contact")
     datatype = schema.attributes[schema.primary_key]
     try:
-        display = str(convert(datatype, value))
-        return match_key(datatype, display), display
+        display = str(schema.convert(datatype, value))
+        return match_key(datatype, display, schema.phone_region), display
     except ValueRejected as exc:
         raise InvalidContact(f"{schema.primary_key}: {exc}") from None
 

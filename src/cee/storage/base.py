@@ -28,6 +28,7 @@ class AccountRow:
     name: str
     api_mode: bool
     primary_key: str
+    phone_region: str | None = None  # None: the deployment's phone_region setting
 
 
 @dataclass(frozen=True, slots=True)

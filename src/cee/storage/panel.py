@@ -108,6 +108,10 @@ class PanelStore(abc.ABC):
     async def set_user_admin(self, user_id: int, is_admin: bool) -> None: ...
 
     @abc.abstractmethod
+    async def set_phone_region(self, account_id: int, region: str | None) -> None:
+        """The account's region for mobile numbers; None: the deployment's default."""
+
+    @abc.abstractmethod
     async def replace_sealed_key(
         self, user_id: int, key_hash: str, prefix: str, sealed: str
     ) -> None:

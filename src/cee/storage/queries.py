@@ -36,7 +36,7 @@ QUERY_NAMES = (
     "insert_session select_session touch_session refresh_session_login delete_session "
     "delete_user_sessions delete_idle_sessions insert_login_failure count_login_failures "
     "delete_login_failures insert_audit select_audit insert_sealed_key select_current_key "
-    "update_user_password update_user_admin "
+    "update_user_password update_user_admin update_phone_region "
     # cee export's pages
     "export_contacts_page export_list_page"
 ).split()

@@ -90,6 +90,10 @@ class PostgresPanel(PanelStore):
     async def set_user_admin(self, user_id: int, is_admin: bool) -> None:
         await self._pool.execute(Q.update_user_admin, is_admin, user_id)
 
+    async def set_phone_region(self, account_id: int, region: str | None) -> None:
+        # Through the writer as an admin change: the accounts trigger tells every node.
+        await self._admin_write(lambda c: c.execute(Q.update_phone_region, region, account_id))
+
     async def replace_sealed_key(
         self, user_id: int, key_hash: str, prefix: str, sealed: str
     ) -> None:

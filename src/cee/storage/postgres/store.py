@@ -218,7 +218,7 @@ class PostgresStore(PostgresBulk, PostgresPanel, Store):
 
     async def accounts(self) -> list[AccountRow]:
         rows = await self._fetch(Q.select_accounts)
-        return [AccountRow(r[0], r[1], r[2], r[3]) for r in rows]
+        return [AccountRow(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     async def set_api_mode(self, account_id: int, on: bool) -> None:
         await self._admin_write(lambda c: c.execute(Q.update_api_mode, on, account_id))

@@ -103,6 +103,9 @@ class SqlitePanel(PanelStore):
     async def set_user_admin(self, user_id: int, is_admin: bool) -> None:
         await self._admin_write(_run, Q.update_user_admin, (int(is_admin), user_id))
 
+    async def set_phone_region(self, account_id: int, region: str | None) -> None:
+        await self._admin_write(_run, Q.update_phone_region, (region, account_id))
+
     async def replace_sealed_key(
         self, user_id: int, key_hash: str, prefix: str, sealed: str
     ) -> None:

@@ -231,7 +231,7 @@ class SqliteStore(SqliteBulk, SqlitePanel, Store):
 
     async def accounts(self) -> list[AccountRow]:
         rows = await self._read(lambda c: c.execute(Q.select_accounts).fetchall())
-        return [AccountRow(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+        return [AccountRow(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]
 
     async def set_api_mode(self, account_id: int, on: bool) -> None:
         await self._admin_write(_execute, Q.update_api_mode, (int(on), account_id))

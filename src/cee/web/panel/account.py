@@ -1,4 +1,5 @@
-"""Admin → Account Configuration: API Mode and the primary key, under "Advance details"."""
+"""Admin → Account Configuration: API Mode, the primary key and the phone region, under
+"Advance details"."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ async def _page(ctx: Ctx, *, status: int = 200, error: str | None = None) -> Res
         section="admin",
         account=account,
         choices=PRIMARY_KEY_CHOICES,
+        default_region=str(ctx.engine.settings.phone_region).upper(),
         webhook_secret=await accounts.find_webhook_secret(ctx.store, account),
         error=error,
     )
@@ -38,4 +40,5 @@ async def save(ctx: Ctx) -> Response:
     primary_key = ctx.field("primary_key").upper() or account.primary_key
     if primary_key != account.primary_key:
         await accounts.set_primary_key(ctx.store, account, primary_key)
+    await accounts.set_phone_region(ctx.store, account, ctx.field("phone_region"))
     return RedirectResponse("/admin/account-configuration?notice=saved", status_code=303)
