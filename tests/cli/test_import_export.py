@@ -188,12 +188,17 @@ def test_import_refusals_are_clean(server: Server, tmp_path: Path) -> None:
     assert "2 imported, 0 rejected" in err
 
     # The file changed since: a resume would skip the wrong rows, so it is refused.
-    state.write_text(
-        json.dumps({"source": {}, "done": [], "imported": 0, "rejected": 0, "rejects_bytes": 0})
-    )
+    fake = {"source": {}, "done": [], "imported": 0, "rejected": 0, "rejects_bytes": 0, "id": "x"}
+    state.write_text(json.dumps(fake))
     proc = cee_import(server, str(source), "--resume")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "changed" in err
+
+    # A state file that is not one cee import wrote is refused with a word, not a traceback.
+    state.write_text("{}")
+    proc = cee_import(server, str(source), "--resume")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "not a state" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -138,8 +138,9 @@ def import_command(
 
         def interrupt() -> None:
             # First Ctrl-C: stop reading, let the requests in flight finish and record them.
-            # A second one is Python's default: stop at once (--resume still works; at worst
-            # the chunks in flight are sent again, and a sync import then rejects them as 302).
+            # A second one is Python's default: stop at once. --resume still works: the chunks
+            # that were in flight are sent again under the same Idempotency-Keys, which a CEE
+            # answers from the first time (a server without them would see them twice).
             stop.set()
             loop.remove_signal_handler(signal.SIGINT)
             bar.write("interrupted: finishing the requests in flight...", file=sys.stderr)

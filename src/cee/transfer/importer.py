@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import bisect
 import csv
+import hashlib
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +75,8 @@ class State:
     path: Path
     source: dict[str, Any]
     done: Ranges = field(default_factory=Ranges)
+    # Names this import in its chunks' Idempotency-Keys (see `chunk_key`).
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
     imported: int = 0
     rejected: int = 0
     rejects_bytes: int = 0
@@ -83,10 +87,11 @@ class State:
         return cls(
             path,
             data["source"],
-            Ranges(data["done"]),
-            data["imported"],
-            data["rejected"],
-            data["rejects_bytes"],
+            done=Ranges(data["done"]),
+            id=data["id"],
+            imported=data["imported"],
+            rejected=data["rejected"],
+            rejects_bytes=data["rejects_bytes"],
         )
 
     def save(self) -> None:
@@ -96,6 +101,7 @@ class State:
             "imported": self.imported,
             "rejected": self.rejected,
             "rejects_bytes": self.rejects_bytes,
+            "id": self.id,
         }
         # Write aside, then rename: an import killed mid-write still has the previous state.
         tmp = self.path.with_name(self.path.name + ".tmp")
@@ -160,7 +166,12 @@ def prepare(path: Path, mode: str, listid: int | None, resume: bool) -> State:
         return State(state_path, now)
     if not state_path.exists():
         raise ImportRefused(f"nothing to resume: {state_path.name} does not exist")
-    state = State.load(state_path)
+    try:
+        state = State.load(state_path)
+    except (KeyError, TypeError, ValueError):
+        raise ImportRefused(
+            f"{state_path.name} is not a state cee import wrote; delete it to start over"
+        ) from None
     if state.source != now:
         raise ImportRefused(
             f"{path.name} (or --mode/--list) changed since the interrupted import: resuming "
@@ -228,6 +239,15 @@ async def run(
         state.save()
         progress(chunk.count, len(chunk.failures))
 
+    def chunk_key(start: int, count: int) -> str:
+        # The same rows of the same import get the same key in every run: a chunk whose answer
+        # was lost to a hard stop (a second Ctrl-C, a kill) and that --resume sends again is
+        # answered by a CEE from the first time instead of being applied twice. (A resumed run
+        # cuts the same chunks: they start at the first row not done, and every earlier chunk
+        # was whole.)
+        first, last = pending[start].index, pending[start + count - 1].index
+        return hashlib.sha256(f"{state.id}:{first}:{last}:{count}".encode()).hexdigest()[:32]
+
     try:
         await client.add_many(
             feed(),
@@ -237,6 +257,7 @@ async def run(
             on_progress=answered,
             concurrency=concurrency,
             wait=mode == "async",
+            chunk_key=chunk_key,
         )
     finally:
         # Rejects written since the last chunk (rows refused here) are saved with the state.

@@ -215,6 +215,7 @@ class AsyncClient:
         concurrency: int = 4,
         wait: bool = False,
         wait_timeout: float = 300.0,
+        chunk_key: Callable[[int, int], str] | None = None,
     ) -> BatchReport:
         """Send any iterable (or async iterable) in chunks, `concurrency` requests at once.
 
@@ -224,9 +225,12 @@ class AsyncClient:
         _batch.check(mode, chunk_size, concurrency)
         report = BatchReport()
 
+        def key(start: int, count: int) -> str | None:
+            return chunk_key(start, count) if chunk_key is not None else None
+
         async def one(start: int, chunk: list[Any]) -> ChunkResult:
             try:
-                body = await self.send(_batch.call(mode, chunk, listid))
+                body = await self.send(_batch.call(mode, chunk, listid, key(start, len(chunk))))
             except errors.CeeError as exc:
                 return _batch.refused(start, len(chunk), exc)
             result = _batch.answered(mode, start, len(chunk), body)

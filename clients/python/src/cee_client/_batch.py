@@ -42,12 +42,15 @@ def chunks(records: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]
         start += len(chunk)
 
 
-def call(mode: str, records: list[Any], listid: int | None) -> _core.Call[dict[str, Any]]:
+def call(
+    mode: str, records: list[Any], listid: int | None, key: str | None = None
+) -> _core.Call[dict[str, Any]]:
     # One record goes as a bare object, the form Netcore's own /apiv2 takes (arrays there are
     # a CEE extension), so `chunk_size=1` works against Netcore's hosts too.
     data: Any = records[0] if len(records) == 1 else records
-    # A fresh key per chunk, kept across that chunk's retries: a retried chunk is one write.
-    return _core.records_call(ACTIVITY[mode], data, listid, uuid.uuid4().hex)
+    # One key per chunk, kept across that chunk's retries: a retried chunk is one write. A
+    # caller that may send the same chunk again later (a resumed import) gives its own key.
+    return _core.records_call(ACTIVITY[mode], data, listid, key or uuid.uuid4().hex)
 
 
 def answered(mode: str, start: int, count: int, body: dict[str, Any]) -> ChunkResult:

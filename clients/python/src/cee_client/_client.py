@@ -217,6 +217,7 @@ class Client:
         concurrency: int = 4,
         wait: bool = False,
         wait_timeout: float = 300.0,
+        chunk_key: Callable[[int, int], str] | None = None,
     ) -> BatchReport:
         """Send any iterable in chunks, `concurrency` at once; the report by input position.
 
@@ -224,13 +225,18 @@ class Client:
         held in memory. `on_progress` is called (in this thread) as each chunk's answer arrives.
         In async mode, `wait=True` makes each chunk wait for its request's outcome, so the
         report (and each chunk `on_progress` sees) holds the records' final failures.
+        `chunk_key(start, count)` names a chunk's Idempotency-Key (default: a random one), for
+        a caller that may send the same chunk again in a later run.
         """
         _batch.check(mode, chunk_size, concurrency)
         report = BatchReport()
 
+        def key(start: int, count: int) -> str | None:
+            return chunk_key(start, count) if chunk_key is not None else None
+
         def one(start: int, chunk: list[Any]) -> ChunkResult:
             try:
-                body = self.send(_batch.call(mode, chunk, listid))
+                body = self.send(_batch.call(mode, chunk, listid, key(start, len(chunk))))
             except errors.CeeError as exc:
                 return _batch.refused(start, len(chunk), exc)
             result = _batch.answered(mode, start, len(chunk), body)
