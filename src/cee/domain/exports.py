@@ -107,6 +107,10 @@ def _count(data: dict[str, Any], name: str, default: int, limit: int) -> int:
     text = str(value).strip()
     if isinstance(value, bool) or not text.isascii() or not text.isdigit():
         raise BadParameter(f"data: {name} '{text[:32]}' is not a whole number")
+    if len(text.lstrip("0")) > len(str(limit)):
+        # Out of range by its length alone: int() would raise past 4,300 digits (a 500).
+        shown = text if len(text) <= 32 else text[:32] + "…"
+        raise BadParameter(f"data: {name} {shown} is not between 1 and {limit}")
     number = int(text)
     if not 1 <= number <= limit:
         raise BadParameter(f"data: {name} {number} is not between 1 and {limit}")
