@@ -47,7 +47,8 @@ class FileServer:
                 owner.gets.append(self.path)
                 if self.path in owner.redirects:
                     self.send_response(302)
-                    self.send_header("Location", owner.redirects[self.path])
+                    if owner.redirects[self.path]:  # "" stands for a redirect with no Location
+                        self.send_header("Location", owner.redirects[self.path])
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return

@@ -106,6 +106,7 @@ def test_a_redirect_to_a_disallowed_address_is_refused(
         files.redirects["/meta.csv"] = "http://169.254.169.254/latest/meta-data/"
         files.redirects["/gopher.csv"] = "gopher://127.0.0.1:70/_x"
         files.redirects["/loop.csv"] = "/loop.csv"
+        files.redirects["/nowhere.csv"] = ""
         followed = wait_for(srv, upload(srv, files.url("/moved.csv")))
         assert followed["result"] == "Success" and followed["succeeded"] == 1
         expected = {
@@ -113,6 +114,7 @@ def test_a_redirect_to_a_disallowed_address_is_refused(
             "/meta.csv": "path: 169.254.169.254 is a cloud metadata address",
             "/gopher.csv": "path: only http and https URLs are fetched (the scheme is 'gopher:')",
             "/loop.csv": "path: more than 5 redirects",
+            "/nowhere.csv": f"path: {files.url('/nowhere.csv')} redirects without a Location",
         }
         for path, reason in expected.items():
             done = wait_for(srv, upload(srv, files.url(path)))

@@ -143,7 +143,7 @@ async def open_url(url: str, allow: AllowList, limits: Limits) -> AsyncIterator[
             parse_url(current)  # a redirect to file: or gopher: is refused like a request
             try:
                 response = await http.send(http.build_request("GET", current), stream=True)
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise FetchFailed(
                     f"could not fetch {current} ({exc or type(exc).__name__})"
                 ) from exc
@@ -151,7 +151,13 @@ async def open_url(url: str, allow: AllowList, limits: Limits) -> AsyncIterator[
                 if response.is_redirect:
                     if hop == limits.redirects:
                         raise FetchFailed(f"more than {limits.redirects} redirects")
-                    current = str(response.url.join(response.headers["location"]))
+                    location = response.headers.get("location")
+                    if not location:
+                        raise FetchFailed(f"{current} redirects without a Location")
+                    try:
+                        current = str(response.url.join(location))
+                    except httpx.InvalidURL as exc:
+                        raise FetchFailed(f"{current} redirects to a bad URL ({exc})") from None
                     continue
                 if response.status_code != 200:
                     raise FetchFailed(f"{current} answered HTTP {response.status_code}")
