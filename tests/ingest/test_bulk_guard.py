@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from cee.ingest.imports.fetch import Limits, open_url
 from cee.ingest.imports.guard import AllowList, Refused, check_url, why_refused
 from tests.conftest import Database, Server
 from tests.ingest.bulkutil import start_server, upload, wait_for
@@ -150,3 +151,19 @@ def test_every_address_of_a_host_is_checked_and_the_allow_list_reads_hosts_and_n
     with pytest.raises(Refused, match=r"localhost .* is a loopback address"):
         asyncio.run(check_url("http://localhost:8080/x.csv", AllowList()))
     asyncio.run(check_url("http://localhost:8080/x.csv", AllowList.parse("localhost")))
+
+
+def test_the_connection_itself_is_checked_whatever_was_checked_before(files: FileServer) -> None:
+    # open_url is what the worker runs, long after the request-time check: the address it
+    # dials is judged again (a DNS answer that changed in between is caught here).
+    files.files["/c.csv"] = File(b"EMAIL\na@example.com\n")
+    limits = Limits(max_bytes=1 << 20, seconds=10)
+
+    async def fetch(allow: AllowList) -> bytes:
+        async with open_url(files.url("/c.csv"), allow, limits) as body:
+            return b"".join([piece async for piece in body.chunks()])
+
+    with pytest.raises(Refused, match=r"127\.0\.0\.1 is a loopback address"):
+        asyncio.run(fetch(AllowList()))
+    assert files.gets == []  # refused before a byte was sent
+    assert asyncio.run(fetch(AllowList.parse("127.0.0.0/8"))) == b"EMAIL\na@example.com\n"
