@@ -69,7 +69,7 @@ class Catalog:
             raise InvalidKey()
         if not row.api_mode:
             raise Forbidden(API_MODE_OFF)
-        principal = Principal(row.account_id, row.user_id, key_prefix(apikey))
+        principal = Principal(row.account_id, row.user_id, key_prefix(apikey), row.rate_per_minute)
         self._principals[apikey] = principal
         return principal
 

@@ -11,6 +11,7 @@ from typing import Any
 from cee.catalog import Catalog
 from cee.domain import attributes
 from cee.ingest.journal import JournalGate
+from cee.ratelimit import RateLimiter
 from cee.settings import Settings
 from cee.storage import Store
 
@@ -29,6 +30,11 @@ class Engine:
         self.store = store
         self.catalog = Catalog(self.store)
         self.journal = JournalGate(settings.journal_max_depth)
+        # Buckets in memory when this process is the only one serving the database; in the
+        # database when other processes or nodes take from the same keys' limits.
+        self.limits = RateLimiter(
+            self.store, shared=self.store.dialect != "sqlite" or settings.processes > 1
+        )
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self, background: list[BackgroundJob] | None = None) -> None:

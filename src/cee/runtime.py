@@ -51,10 +51,13 @@ async def watch_journal_depth(engine: Engine) -> None:
 
 
 def serving_jobs(*, worker: bool) -> list[BackgroundJob]:
-    """What runs beside the API: the journal-depth watch, and the async worker if `worker`."""
+    """What runs beside the API: the journal-depth watch, the hourly purge of old
+    Idempotency-Key answers, and the async worker if `worker`."""
     from cee.ingest.worker import worker_job
+    from cee.web.idempotency import purge_kept_answers
 
-    return [watch_journal_depth, worker_job] if worker else [watch_journal_depth]
+    jobs: list[BackgroundJob] = [watch_journal_depth, purge_kept_answers]
+    return [*jobs, worker_job] if worker else jobs
 
 
 def serve_app(settings: Settings) -> CeeApp:

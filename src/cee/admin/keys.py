@@ -7,7 +7,7 @@ A key is stored twice: its keyed hash, which is how a request's key is looked up
 from __future__ import annotations
 
 from cee.admin import audit
-from cee.domain.errors import NotFound
+from cee.domain.errors import BadParameter, NotFound
 from cee.domain.key_vault import open_key, seal_key
 from cee.domain.keys import hash_key, key_prefix, new_api_key
 from cee.storage.base import Store, UserRow
@@ -55,3 +55,15 @@ async def show_key(store: Store, user: UserRow) -> str:
     key = open_key(await store.secret(), user.id, current[1])
     await audit.record(store, "key.show", account_id=user.account_id, target=user.username)
     return key
+
+
+async def set_rate_limit(store: Store, user: UserRow, per_minute: int) -> None:
+    """Limit the user's key to `per_minute` requests a minute (a burst of as many); 0: none.
+
+    The limit belongs to the user, so a rotated key keeps it.
+    """
+    if per_minute < 0:
+        raise BadParameter("per-minute: must be 0 (no limit) or more")
+    await store.set_rate_limit(user.id, per_minute)
+    target = f"{user.username}={per_minute}/min" if per_minute else f"{user.username}=none"
+    await audit.record(store, "key.limit", account_id=user.account_id, target=target)

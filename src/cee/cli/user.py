@@ -53,7 +53,8 @@ async def user_list(store: Store, account: str | None) -> None:
     for u in await users.list_users(store, row.id):
         role = "admin" if u.is_admin else "sub admin"
         state = "active" if u.active else "disabled"
-        click.echo(f"{u.username}\t{role}\t{state}\tkey {u.key_prefix or '-'}…")
+        limit = f"\tlimit {u.rate_per_minute}/min" if u.rate_per_minute else ""
+        click.echo(f"{u.username}\t{role}\t{state}\tkey {u.key_prefix or '-'}…{limit}")
 
 
 @user.command("disable")

@@ -13,7 +13,8 @@ rules here never need to know about transports.
     ├── Duplicate          the primary key (or list/attribute name) already exists
     ├── Conflict           the change cannot be made in the current state (an admin rule)
     ├── Unsupported        the path exists but does not offer what was asked of it
-    ├── RateLimited        the journal is too deep; the caller should retry later
+    ├── KeyReused          an Idempotency-Key came back with a different request
+    ├── RateLimited        over the key's rate limit, or the journal is too deep: retry later
     └── Internal           the engine could not do it (details carry no internals)
 """
 
@@ -75,6 +76,10 @@ class Conflict(CeeError):
 
 class Unsupported(CeeError):
     name = "unsupported"
+
+
+class KeyReused(CeeError):
+    name = "key_reused"
 
 
 class RateLimited(CeeError):

@@ -53,6 +53,7 @@ class Principal:
     account_id: int
     user_id: int
     key_prefix: str
+    rate_per_minute: int = 0  # the key's request limit (`cee key limit`); 0: none
 
 
 def verify_password(password_hash: str, password: str) -> bool:

@@ -19,6 +19,7 @@ from cee.domain.journal import JournalEntry
 from cee.domain.outcomes import Outcome as Outcome
 from cee.domain.writes import ContactOp, WriteContext
 from cee.storage.bulk import BulkStore
+from cee.storage.ops import OpsStore
 from cee.storage.panel import PanelStore
 
 
@@ -40,6 +41,7 @@ class UserRow:
     active: bool
     password_hash: str = field(repr=False)
     key_prefix: str | None = None
+    rate_per_minute: int = 0  # the key's limit; 0: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ class KeyRow:
     user_id: int
     user_active: bool
     api_mode: bool
+    rate_per_minute: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +91,7 @@ class JournalStatus:
     records: list[dict[str, Any]] | None
 
 
-class Store(BulkStore, PanelStore, abc.ABC):
+class Store(BulkStore, PanelStore, OpsStore, abc.ABC):
     """A database holding accounts, keys, attributes, lists, contacts, history and the journal
     (and, through BulkStore, bulk import jobs; through PanelStore, panel sessions and audit)."""
 

@@ -31,6 +31,9 @@ QUERY_NAMES = (
     "finish_bulk_job note_bulk_job select_bulk_job select_bulk_rejects select_bulk_claimers "
     "release_bulk_claims select_webhook_secret put_webhook_secret make_webhook_secret "
     "select_applied_migrations "
+    "take_rate_tokens update_user_rate_limit delete_rate_bucket "
+    "delete_stale_idempotency insert_idempotency select_idempotency finish_idempotency "
+    "release_idempotency purge_idempotency "
     "select_recent_journal "
     # the panel's: sessions, login throttle, audit, sealed keys, passwords
     "insert_session select_session touch_session refresh_session_login delete_session "

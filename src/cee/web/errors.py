@@ -13,6 +13,7 @@ from cee.domain.errors import (
     Internal,
     InvalidContact,
     InvalidKey,
+    KeyReused,
     NotFound,
     RateLimited,
     TooLarge,
@@ -30,10 +31,11 @@ ERROR_CODES: dict[str, int] = {
     InvalidKey.name: 401,
     Forbidden.name: 403,
     NotFound.name: 404,
-    Conflict.name: 409,  # admin rules only (panel forms); no /apiv2 activity raises it
+    Conflict.name: 409,  # admin rules; and an Idempotency-Key whose first request is not done
     Unsupported.name: 405,  # a method a path outside /apiv2 does not answer
     TooLarge.name: 413,
     InvalidContact.name: 422,
+    KeyReused.name: 422,  # Idempotency-Key: the same key with another request
     RateLimited.name: 429,
     Internal.name: INTERNAL,
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,7 +35,16 @@ from cee.domain.parameters import parse_listid
 from cee.domain.writes import WriteContext
 from cee.engine import Engine
 from cee.ingest.imports.guard import AllowList, Refused, check_url
-from cee.web.errors import error_body, error_code, internal_error_body, record_entry
+from cee.metrics import REQUESTS
+from cee.web import idempotency
+from cee.web.access import ACCESS
+from cee.web.errors import (
+    error_body,
+    error_code,
+    internal_error_body,
+    rate_limit_headers,
+    record_entry,
+)
 from cee.web.requestids import new_requestid
 
 log = logging.getLogger(__name__)
@@ -56,26 +66,69 @@ def _json(status: int, body: dict[str, Any], requestid: str, extra: dict[str, st
 
 
 def endpoint(engine: Engine, handler: V3Handler) -> Callable[[Request], Awaitable[Response]]:
+    name = handler.__name__  # the metrics' and access log's activity: batchadd, blacklist
+
     async def answer(request: Request) -> Response:
+        started = time.perf_counter()
         requestid = new_requestid()
         extra: dict[str, str] = {}
+        who: Principal | None = None
         try:
             if request.method != "POST":
                 # Answered here rather than by the router: the panel's catch-all mount would
                 # otherwise take a GET to these paths and answer 404.
                 extra["allow"] = "POST"
                 raise Unsupported(f"method: {request.method} is not allowed on {request.url.path}")
-            body = await handler(engine, request, requestid)
-            return _json(200, body, requestid, extra)
+            who = await _principal(engine, request)
+            if who.rate_per_minute:
+                await engine.limits.admit(who)
+            status, body, requestid = await _once(engine, handler, request, requestid, who, extra)
         except CeeError as exc:
             if isinstance(exc, RateLimited):
-                extra["retry-after"] = str(exc.retry_after)
-            return _json(error_code(exc), error_body(exc, requestid), requestid, extra)
+                extra.update((k.decode(), v.decode()) for k, v in rate_limit_headers(exc))
+            status, body = error_code(exc), error_body(exc, requestid)
         except Exception:
             log.exception("requestid %s: internal error", requestid)
-            return _json(500, internal_error_body(requestid), requestid, extra)
+            status, body = 500, internal_error_body(requestid)
+        seconds = time.perf_counter() - started
+        REQUESTS.record("v3", name, status, seconds)
+        if ACCESS.enabled:
+            account, prefix = (who.account_id, who.key_prefix) if who else (None, None)
+            ACCESS.write(requestid, "v3", name, status, seconds, account, prefix)
+        return _json(status, body, requestid, extra)
 
     return answer
+
+
+async def _once(
+    engine: Engine,
+    handler: V3Handler,
+    request: Request,
+    requestid: str,
+    who: Principal,
+    extra: dict[str, str],
+) -> tuple[int, dict[str, Any], str]:
+    """The handler's answer; with an Idempotency-Key, once per key (see web/idempotency.py)."""
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        return 200, await handler(engine, request, requestid), requestid
+
+    async def run() -> tuple[int, dict[str, Any]]:
+        return 200, await handler(engine, request, requestid)
+
+    body = await request.body()  # kept by Starlette: the handler reads the same bytes
+    headers = {h: request.headers.get(h) for h in ("primarykey", "channel")}
+    done = await idempotency.answer_once(
+        engine,
+        who,
+        idempotency.parse_key(key),
+        idempotency.fingerprint(request.url.path, {"body": body.hex(), **headers}),
+        requestid,
+        run,
+    )
+    if done.replayed:
+        extra["idempotent-replayed"] = "true"
+    return done.status, done.body, done.requestid
 
 
 async def _principal(engine: Engine, request: Request) -> Principal:

@@ -45,6 +45,7 @@ from cee.storage.postgres.contacts import (
     missing_list,
     write_records,
 )
+from cee.storage.postgres.ops import PostgresOps
 from cee.storage.postgres.panel import PostgresPanel
 from cee.storage.postgres.watch import ConfigWatch
 from cee.storage.postgres.writer import Connection, RetryJob, Writer
@@ -95,7 +96,7 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-class PostgresStore(PostgresBulk, PostgresPanel, Store):
+class PostgresStore(PostgresBulk, PostgresPanel, PostgresOps, Store):
     dialect = "postgres"
 
     def __init__(
@@ -241,7 +242,7 @@ class PostgresStore(PostgresBulk, PostgresPanel, Store):
 
     async def users(self, account_id: int | None = None) -> list[UserRow]:
         rows = await self._fetch(Q.select_users, account_id)
-        return [UserRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+        return [UserRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     async def set_user_active(self, user_id: int, active: bool) -> None:
         await self._admin_write(lambda c: c.execute(Q.update_user_active, active, user_id))
@@ -255,7 +256,7 @@ class PostgresStore(PostgresBulk, PostgresPanel, Store):
 
     async def active_keys(self) -> list[KeyRow]:
         rows = await self._fetch(Q.select_active_keys)
-        return [KeyRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        return [KeyRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
     async def count_contacts(self, account_id: int) -> int:
         return int(await self._pool.fetchval(Q.count_contacts, account_id))

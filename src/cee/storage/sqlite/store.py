@@ -37,6 +37,7 @@ from cee.storage.base import (
 from cee.storage.migrate import apply_migrations
 from cee.storage.queries import Queries
 from cee.storage.sqlite.bulk import SqliteBulk
+from cee.storage.sqlite.ops import SqliteOps
 from cee.storage.sqlite.panel import SqlitePanel
 from cee.storage.sqlite.remote import JOURNAL_NOTICE, RemoteWriter
 from cee.storage.sqlite.writer import Writer
@@ -59,7 +60,7 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-class SqliteStore(SqliteBulk, SqlitePanel, Store):
+class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
     dialect = "sqlite"
 
     def __init__(self, path: str, writer_address: str | None = None) -> None:
@@ -248,7 +249,7 @@ class SqliteStore(SqliteBulk, SqlitePanel, Store):
         rows = await self._read(
             lambda c: c.execute(Q.select_users, (account_id, account_id)).fetchall()
         )
-        return [UserRow(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6]) for r in rows]
+        return [UserRow(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5], r[6], r[7]) for r in rows]
 
     async def set_user_active(self, user_id: int, active: bool) -> None:
         await self._admin_write(_execute, Q.update_user_active, (int(active), user_id))
@@ -258,7 +259,7 @@ class SqliteStore(SqliteBulk, SqlitePanel, Store):
 
     async def active_keys(self) -> list[KeyRow]:
         rows = await self._read(lambda c: c.execute(Q.select_active_keys).fetchall())
-        return [KeyRow(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5])) for r in rows]
+        return [KeyRow(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6]) for r in rows]
 
     async def count_contacts(self, account_id: int) -> int:
         return int(

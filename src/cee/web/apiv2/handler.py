@@ -19,10 +19,11 @@ from cee.domain.errors import BadParameter, CeeError, Internal, RateLimited, Too
 from cee.domain.keys import Principal
 from cee.engine import Engine
 from cee.metrics import REQUESTS
+from cee.web import idempotency
 from cee.web.access import ACCESS
 from cee.web.apiv2.call import ApiCall, RawBody
 from cee.web.apiv2.params import parse_body, parse_urlencoded, query_key
-from cee.web.apiv2.routes import ACTIVITIES, ROUTES, TYPES
+from cee.web.apiv2.routes import ACTIVITIES, READS, ROUTES, TYPES
 from cee.web.errors import error_body, error_code, internal_error_body, rate_limit_headers
 from cee.web.requestids import new_requestid
 from cee.web.security import API_HEADERS
@@ -207,6 +208,8 @@ async def _answer(engine: Engine, scope: Scope, receive: Any, ex: Exchange) -> A
     apikey = params.get("apikey")
     principal = engine.catalog.authenticate(apikey if isinstance(apikey, str) else None)
     ex.principal = principal
+    if principal.rate_per_minute:
+        await engine.limits.admit(principal)
     kind = _word(params, "type", TYPES)
     activities = ACTIVITIES.get(kind)
     if not activities:
@@ -219,4 +222,19 @@ async def _answer(engine: Engine, scope: Scope, receive: Any, ex: Exchange) -> A
             f"(one of {', '.join(activities)})"
         )
     ex.kind, ex.activity = kind, activity
-    return await handler(ApiCall(params, principal, ex.requestid, activity, engine))
+    call = ApiCall(params, principal, ex.requestid, activity, engine)
+    key = _header(scope, idempotency.HEADER_BYTES)
+    if not key or (kind, activity) in READS:
+        return await handler(call)
+    done = await idempotency.answer_once(
+        engine,
+        principal,
+        idempotency.parse_key(key.decode("latin-1")),
+        idempotency.fingerprint(f"apiv2/{kind}/{activity}", params),
+        ex.requestid,
+        lambda: handler(call),
+    )
+    if done.replayed:
+        ex.requestid = done.requestid
+        ex.headers = [idempotency.REPLAYED]
+    return done.status, done.body

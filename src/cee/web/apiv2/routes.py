@@ -28,6 +28,20 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("attributes", "create"): attributes.create,
     ("attributes", "getall"): attributes.getall,
 }
+# The activities that only read. Every other one (any added later too) is a write: it honours
+# Idempotency-Key, and the OpenAPI document says so.
+READS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("contact", "view"),
+        ("lists", "getalllist"),
+        ("request", "status"),
+        ("request", "rejects"),
+        ("export_data", "get_user_summary_data"),
+        ("export_data", "get_user_activity_data"),
+        ("export_data", "get_user_channel_activity_data"),
+        ("attributes", "getall"),
+    }
+)
 TYPES = sorted({t for t, _ in ROUTES})
 # Each type's activities, sorted once (for the error messages) rather than on every request.
 ACTIVITIES: dict[str, list[str]] = {t: sorted(a for k, a in ROUTES if k == t) for t in TYPES}

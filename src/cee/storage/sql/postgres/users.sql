@@ -8,7 +8,8 @@ RETURNING id;
 -- Every user with the prefix of their current key (NULL when they have none).
 SELECT u.id, u.account_id, u.username, u.is_admin, u.active, u.password_hash,
        (SELECT k.prefix FROM api_keys k
-         WHERE k.user_id = u.id AND k.revoked_at IS NULL ORDER BY k.id DESC LIMIT 1)
+         WHERE k.user_id = u.id AND k.revoked_at IS NULL ORDER BY k.id DESC LIMIT 1),
+       u.rate_per_minute
 FROM users u
 WHERE $1::bigint IS NULL OR u.account_id = $1
 ORDER BY u.id;

@@ -7,7 +7,7 @@ INSERT INTO api_keys (user_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?)
 
 -- name: select-active-keys
 -- What the in-memory key cache holds: live keys and what decides whether they authenticate.
-SELECT k.key_hash, k.prefix, u.account_id, u.id, u.active, a.api_mode
+SELECT k.key_hash, k.prefix, u.account_id, u.id, u.active, a.api_mode, u.rate_per_minute
 FROM api_keys k
 JOIN users u ON u.id = k.user_id
 JOIN accounts a ON a.id = u.account_id
