@@ -113,3 +113,19 @@ def test_nothing_above_storage_asks_which_backend_it_has() -> None:
         if "/storage/" not in path and re.search(r"isinstance\([^)]*(Sqlite|Postgres)Store", text)
     ]
     assert asks == []
+
+
+def test_the_api_path_does_not_load_the_panel() -> None:
+    """`/apiv2`'s modules, and everything they load on import, never load `cee.web.panel`:
+    the hot path stays as lean as it was (the panel is built only by web/app.py at start-up,
+    inside a function)."""
+    known = modules(SRC)
+    seen: set[str] = set()
+    pending = [name for name in known if name.startswith("cee.web.apiv2")]
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in known:
+            continue
+        seen.add(name)
+        pending.extend(loaded_on_import(known[name], known))
+    assert seen and not [name for name in seen if name.startswith("cee.web.panel")]

@@ -68,3 +68,6 @@ def test_the_seed_journey(panel_server: Server, open_panel: Any) -> None:
     expect(page.locator("#api-key")).to_have_text(server.api_key)
     panel.shot("user-key-shown")
     assert addsync(server, page.locator("#api-key").inner_text()) == 200
+    # Shown where asked, and nowhere else: not in a URL the panel made, not in the server's log.
+    assert server.api_key not in page.url
+    assert server.api_key not in server.log.read_text()
