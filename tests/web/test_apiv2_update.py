@@ -6,12 +6,23 @@ update; a contact absent when the update is applied is a per-record 404 in the r
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 import orjson
 
-from tests.conftest import Server, unique_email
-from tests.ingest.util import accepted, add, call, history, view, wait_all_done, wait_done
+from tests.conftest import Database, Server, unique_email
+from tests.ingest.util import (
+    WorkerProcess,
+    accepted,
+    add,
+    call,
+    history,
+    view,
+    wait_all_done,
+    wait_done,
+)
 from tests.web.util import addsync, assert_error, assert_success, new_list
 
 
@@ -107,3 +118,58 @@ def test_add_then_update_back_to_back_50_times(shared_server: Server) -> None:
         h["changes"]["AGE"][1] for h in history(shared_server, running) if "AGE" in h["changes"]
     ]
     assert ages == list(range(50))
+
+
+def _send_pairs(server: Server, pairs: list[tuple[str, int]], lanes: int) -> list[str]:
+    """Each pair's `add` then its `update`, back to back; `lanes` pairs in flight at once."""
+
+    async def run() -> list[str]:
+        params = {"apikey": server.api_key, "type": "contact"}
+        gate = asyncio.Semaphore(lanes)
+        async with httpx.AsyncClient(base_url=server.base, timeout=60) as client:
+
+            async def pair(email: str, i: int) -> str:
+                async with gate:
+                    added = await client.post(
+                        "/apiv2",
+                        params={**params, "activity": "add"},
+                        data={"data": orjson.dumps({"EMAIL": email}).decode()},
+                    )
+                    accepted(added)
+                    updated = await client.post(
+                        "/apiv2",
+                        params={**params, "activity": "update"},
+                        data={"data": orjson.dumps({"EMAIL": email, "AGE": i}).decode()},
+                    )
+                    return accepted(updated)
+
+            return await asyncio.gather(*(pair(e, i) for e, i in pairs))
+
+    return asyncio.run(run())
+
+
+def test_updates_keep_arrival_order_with_two_workers(database: Database) -> None:
+    """Two `cee worker`s draining one journal claim batches side by side: an `update` claimed
+    by one while the other still applies the batch holding its contact's `add` waits for it
+    instead of failing with a 404."""
+    srv = Server(database)
+    srv.init()
+    srv.start("--no-worker")
+    workers: list[WorkerProcess] = []
+    try:
+        pairs = [(unique_email(f"two{i}"), i) for i in range(500)]
+        updates = _send_pairs(srv, pairs, lanes=8)
+        workers = [WorkerProcess(srv), WorkerProcess(srv)]
+        wait_all_done(srv, updates, timeout=180)
+        failed = [
+            (email, done["records"])
+            for (email, _), rid in zip(pairs, updates, strict=True)
+            if (done := wait_done(srv, rid))["result"] != "Success"
+        ]
+        assert not failed, f"{len(failed)} updates not applied: {failed[:3]}"
+        for email, i in pairs[:: len(pairs) // 10]:
+            assert view(srv, email).json()["result"]["attributes"]["AGE"] == i
+    finally:
+        for worker in workers:
+            worker.stop()
+        srv.stop()

@@ -38,6 +38,9 @@ FAILURE_PAUSE_SECONDS = 1.0
 # A request claimed this many times without being finished (it crashed its worker, or the
 # database refused it every time) is finished as Failed rather than re-delivered forever.
 MAX_ATTEMPTS = 5
+# After deferring an `update` that waits for another worker's older batch: a pause before the
+# next claim, so that waiting costs a few claims, not a busy loop of them.
+DEFER_PAUSE_SECONDS = 0.05
 # How often a worker looks for claims held by dead workers on its own host.
 RELEASE_CHECK_SECONDS = 2.0
 
@@ -134,6 +137,7 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self.batch = batch
         self.poll_seconds = poll_seconds
+        self.deferred = 0  # entries of the current batch put back to wait for older work
 
     async def run(self) -> None:
         """Drain the journal, and run bulk imports beside it; returns only when cancelled."""
@@ -197,6 +201,7 @@ class Worker:
                 break
         # Handed to the store together, in journal order: the SQLite writer commits them as one
         # group (one fsync) and in that order, so the last request for a contact wins.
+        self.deferred = 0
         results = await asyncio.gather(
             *(self.apply(entry) for entry in entries), return_exceptions=True
         )
@@ -208,8 +213,11 @@ class Worker:
                     entry.requestid,
                     exc_info=result,
                 )
-        engine.journal.finished(len(entries))
-        return len(entries)
+        applied = len(entries) - self.deferred
+        engine.journal.finished(applied)
+        if self.deferred:
+            await asyncio.sleep(DEFER_PAUSE_SECONDS)
+        return applied
 
     async def apply(self, entry: JournalEntry) -> bool:
         store = self.engine.store
@@ -218,6 +226,13 @@ class Worker:
         op = ContactOp.UPSERT
         try:
             contact_op = CONTACT_OPS.get(entry.activity)
+            if contact_op is ContactOp.UPDATE and await store.journal_defer_if_waiting(
+                entry, self.worker_id
+            ):
+                # An older request of the account (the `add` of this contact, perhaps) is
+                # still with another worker: applied now, the update could miss its contact.
+                self.deferred += 1
+                return False
             if contact_op is not None:
                 op = contact_op
                 records, listid = prepare_add(self.engine, entry)

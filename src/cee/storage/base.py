@@ -291,6 +291,15 @@ class Store(BulkStore, PanelStore, OpsStore, abc.ABC):
         """
 
     @abc.abstractmethod
+    async def journal_defer_if_waiting(self, entry: JournalEntry, worker_id: str) -> bool:
+        """Put the entry back in the queue if an older entry of its account is still pending
+        elsewhere (queued, or claimed by another worker); True if it was put back.
+
+        What keeps arrival order when several workers apply batches side by side. Deferring is
+        not an attempt: the entry's attempt count is as before its claim.
+        """
+
+    @abc.abstractmethod
     async def journal_claimers(self) -> list[str]:
         """The ids of the workers holding claims now."""
 

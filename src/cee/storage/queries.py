@@ -26,7 +26,7 @@ QUERY_NAMES = (
     "delete_contact "
     "insert_history select_history delete_history select_history_page count_history_page "
     "insert_journal claim_journal check_claim finish_journal select_journal_status journal_depth "
-    "select_journal_claimers release_journal_claims "
+    "select_journal_claimers release_journal_claims journal_waits defer_journal "
     "insert_bulk_job claim_bulk_jobs renew_bulk_job advance_bulk_job insert_bulk_reject "
     "finish_bulk_job note_bulk_job select_bulk_job select_bulk_rejects select_bulk_claimers "
     "release_bulk_claims select_webhook_secret put_webhook_secret make_webhook_secret "

@@ -497,6 +497,15 @@ class PostgresStore(PostgresBulk, PostgresPanel, PostgresOps, Store):
 
         return await self._write(apply)
 
+    async def journal_defer_if_waiting(self, entry: JournalEntry, worker_id: str) -> bool:
+        async def defer(conn: Connection) -> bool:
+            if await conn.fetchval(Q.journal_waits, entry.id, entry.account_id, worker_id) is None:
+                return False
+            await conn.execute(Q.defer_journal, entry.id, worker_id)
+            return True
+
+        return await self._write(defer)
+
     async def journal_claimers(self) -> list[str]:
         return [r[0] for r in await self._fetch(Q.select_journal_claimers)]
 

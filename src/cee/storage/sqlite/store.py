@@ -443,6 +443,9 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
     async def journal_empty_list(self, entry: JournalEntry, worker_id: str, listid: int) -> bool:
         return await self._write(_journal_empty_list, entry, worker_id, listid)
 
+    async def journal_defer_if_waiting(self, entry: JournalEntry, worker_id: str) -> bool:
+        return await self._write(_defer_journal_if_waiting, entry.id, entry.account_id, worker_id)
+
     async def journal_claimers(self) -> list[str]:
         rows = await self._read(lambda c: c.execute(Q.select_journal_claimers).fetchall())
         return [r[0] for r in rows]
@@ -618,6 +621,16 @@ def _journal_empty_list(
         Q.finish_journal,
         (result_word([outcome]), _json(stored_report([outcome])), utcnow(), entry.id),
     )
+    return True
+
+
+def _defer_journal_if_waiting(
+    conn: sqlite3.Connection, entry_id: int, account_id: int, worker_id: str
+) -> bool:
+    # One write job: the check and the deferral see the same journal (the writer is alone).
+    if conn.execute(Q.journal_waits, (entry_id, account_id, worker_id)).fetchone() is None:
+        return False
+    conn.execute(Q.defer_journal, (entry_id, worker_id))
     return True
 
 

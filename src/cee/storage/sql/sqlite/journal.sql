@@ -44,3 +44,17 @@ RETURNING id;
 -- The account's async requests, newest first, one page at a time (the panel's Requests page).
 SELECT requestid, activity, state, result, records, created_at, finished_at FROM journal
 WHERE account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?;
+
+-- name: journal-waits
+-- Whether an older entry of the account is still pending elsewhere (queued, or claimed by
+-- another worker): an `update` waits for it, so it never misses the contact an earlier `add`
+-- creates. `state <> 'done'` reads the partial index journal_pending: only pending entries.
+SELECT 1 FROM journal
+WHERE state <> 'done' AND id < ?1 AND account_id = ?2 AND (claimed_by IS NULL OR claimed_by <> ?3)
+LIMIT 1;
+
+-- name: defer-journal!
+-- Back to the queue, claimed again once the older work is done; a deferral is not an attempt.
+UPDATE journal SET state = 'queued', claimed_by = NULL, claimed_until = NULL,
+    attempts = attempts - 1
+WHERE id = ? AND state = 'running' AND claimed_by = ?;
