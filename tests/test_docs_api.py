@@ -41,6 +41,7 @@ VARYING = [
     re.compile(r"\d{8}"),  # a DDMMYYYY day
 ]
 STEP_SECONDS = 120
+SHELL = ("sh", "bash", "shell")
 
 
 @dataclass
@@ -86,7 +87,7 @@ def doc_commands() -> list[Command]:
     steps: list[Command] = []
     previous: list[Command] = []
     for language, line, body in fenced_blocks(DOC.read_text()):
-        if language == "sh":
+        if language in SHELL:
             previous = commands_of(body, line)
             steps.extend(previous)
         elif language == "json":
@@ -224,6 +225,16 @@ def csv_url() -> Iterator[str]:
     yield f"http://127.0.0.1:{httpd.server_address[1]}/contacts.csv"
     httpd.shutdown()
     httpd.server_close()
+
+
+def test_every_curl_example_is_in_a_shell_block() -> None:
+    """A curl line in a block of another kind (```console, ```text, unlabelled) would not run."""
+    stray = [
+        f"docs/api.md line {line}: a ```{language or '(no language)'} block holds a curl command"
+        for language, line, body in fenced_blocks(DOC.read_text())
+        if language not in SHELL and re.search(r"^\s*(\$\s*)?curl\s", body, re.M)
+    ]
+    assert not stray, "\n".join(stray) + "\n(label it ```sh, so that the docs test runs it)"
 
 
 def test_the_doc_has_examples_with_answers() -> None:
