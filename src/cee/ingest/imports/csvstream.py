@@ -48,10 +48,8 @@ class CsvStream:
         self._started = False
         self._pending = ""  # text after the last newline, not yet a whole line
         self._record: list[str] = []  # lines of a record whose quotes are still open
-        self._record_chars = 0
         self._open_quotes = False
         self._lines_seen = 0
-        self._record_start = 1
         self._next_index = 0
         self.bytes_read = 0
         self.delimiter = ","
@@ -86,42 +84,46 @@ class CsvStream:
             text = text.removeprefix("\ufeff")
         if "\x00" in text:
             raise NotCsv("the file holds NUL bytes: is it a CSV file?")
-        parts = (self._pending + text).split("\n")
-        self._pending = "" if final else parts.pop()
-        complete: list[tuple[int, list[str]]] = []
-        for i, part in enumerate(parts):
-            last = final and i == len(parts) - 1
-            if last and not part:
-                break
-            line = part if last else part + "\n"
-            self._lines_seen += 1
-            if not self._record:
-                self._record_start = self._lines_seen
-                self._record_chars = 0
-            self._record.append(line)
-            self._record_chars += len(line)
+        body = self._pending + text
+        cut = len(body) if final else body.rfind("\n") + 1
+        self._pending, complete = body[cut:], body[:cut]
+        parts = complete.split("\n")
+        last = parts.pop()  # "" after a final newline, or the file's last line without one
+        lines = [part + "\n" for part in parts]
+        if last:
+            lines.append(last)
+        first_line = self._lines_seen + 1 - len(self._record)
+        self._lines_seen += len(lines)
+        # Counted over the whole piece in C: when the quotes balance at its end (nearly always),
+        # every line of it ends a record and no line needs looking at one by one.
+        if final or (self._open_quotes + complete.count('"')) % 2 == 0:
+            records, self._record, self._open_quotes = self._record + lines, [], False
+            return self._parse(first_line, records)
+        # A quoted field runs on past this piece: hold back the lines from the last record end.
+        boundary, open_quotes = -1, self._open_quotes
+        for i, line in enumerate(lines):
             if line.count('"') % 2:
-                self._open_quotes = not self._open_quotes
-            if not self._open_quotes:
-                complete.append((self._record_start, self._record))
-                self._record = []
-            elif self._record_chars > MAX_RECORD_CHARS:
-                raise NotCsv(
-                    f"line {self._record_start}: a quoted field is not closed within "
-                    f"{MAX_RECORD_CHARS} characters"
-                )
-        if final and self._record:  # quotes left open at the end: csv reads what is there
-            complete.append((self._record_start, self._record))
-            self._record = []
-        return self._parse(complete)
+                open_quotes = not open_quotes
+            if not open_quotes:
+                boundary = i
+        if boundary >= 0:
+            records, self._record = self._record + lines[: boundary + 1], lines[boundary + 1 :]
+        else:  # no record ends in this piece at all
+            records, self._record = [], self._record + lines
+        self._open_quotes = True
+        if sum(len(line) for line in self._record) > MAX_RECORD_CHARS:
+            raise NotCsv(
+                f"line {self._lines_seen + 1 - len(self._record)}: a quoted field is not closed "
+                f"within {MAX_RECORD_CHARS} characters"
+            )
+        return self._parse(first_line, records)
 
-    def _parse(self, records: list[tuple[int, list[str]]]) -> list[Row]:
-        if not records:
+    def _parse(self, first_line: int, lines: list[str]) -> list[Row]:
+        """The rows of `lines`, whole records that start on line `first_line` of the file."""
+        if not lines:
             return []
         if self.header is None:
-            self.delimiter = sniff_delimiter(records[0][1][0])
-        lines = [line for _, chunk in records for line in chunk]
-        first_line = records[0][0]
+            self.delimiter = sniff_delimiter(lines[0])
         reader = csv.reader(lines, delimiter=self.delimiter, strict=False)
         rows: list[Row] = []
         consumed = 0
