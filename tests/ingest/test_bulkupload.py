@@ -161,3 +161,19 @@ def test_many_failed_rows_are_listed_a_page_at_a_time(bulk: Server, files: FileS
         query={"type": "request", "activity": "status", "requestid": requestid, "page": "0"}
     )
     assert wrong.status_code == 400 and wrong.json()["details"].startswith("page:")
+
+
+def test_erasure_also_drops_the_contacts_rejected_rows(bulk: Server, files: FileServer) -> None:
+    files.files["/e.csv"] = File(b"EMAIL,AGE\nKeep@example.com,x\nGone@Example.com,y\n")
+    requestid = upload(bulk, files.url("/e.csv"))
+    assert wait_for(bulk, requestid)["failed"] == 2
+    erased = bulk.api(
+        query={
+            "type": "erasure_user_data",
+            "activity": "request_erasure_data",
+            "primary_key": "gone@example.com",
+        }
+    )
+    assert erased.status_code == 200, erased.text
+    answer = bulk.api(query={"type": "request", "activity": "rejects", "requestid": requestid})
+    assert "Keep@example.com" in answer.text and "Gone@" not in answer.text

@@ -118,6 +118,10 @@ class BulkStore(abc.ABC):
         """Rejected rows in row order."""
 
     @abc.abstractmethod
+    async def bulk_forget(self, account_id: int, match_key: str) -> int:
+        """Erasure: drop the account's rejected rows that hold the key; how many there were."""
+
+    @abc.abstractmethod
     async def bulk_claimers(self) -> list[str]:
         """The ids of the workers holding bulk claims now."""
 

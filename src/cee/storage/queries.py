@@ -30,6 +30,7 @@ QUERY_NAMES = (
     "insert_bulk_job claim_bulk_jobs renew_bulk_job advance_bulk_job insert_bulk_reject "
     "finish_bulk_job note_bulk_job select_bulk_job select_bulk_rejects select_bulk_claimers "
     "release_bulk_claims select_webhook_secret put_webhook_secret make_webhook_secret "
+    "delete_bulk_rejects_of "
     "select_applied_migrations "
     "take_rate_tokens update_user_rate_limit delete_rate_bucket "
     "delete_stale_idempotency insert_idempotency select_idempotency finish_idempotency "

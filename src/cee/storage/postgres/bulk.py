@@ -137,6 +137,9 @@ class PostgresBulk:
         rows = await self._fetch(Q.select_bulk_rejects, job_id, limit, offset)
         return [StoredReject(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
 
+    async def bulk_forget(self: _Connections, account_id: int, match_key: str) -> int:
+        return len(await self._fetch(Q.delete_bulk_rejects_of, account_id, match_key))
+
     async def bulk_claimers(self: _Connections) -> list[str]:
         return [r[0] for r in await self._fetch(Q.select_bulk_claimers)]
 

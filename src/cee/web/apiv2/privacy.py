@@ -16,7 +16,7 @@ from cee.web.apiv2.call import Answer, ApiCall
 
 
 async def request_erasure_data(call: ApiCall) -> Answer:
-    """Erase the contact, its memberships and its history.
+    """Erase the contact, its memberships, its history and its rejected bulk-upload rows.
 
     Idempotent: erasing a contact that is not (or no longer) there also answers Success, so a
     client that retries after a lost answer is not told its erasure failed.
@@ -24,6 +24,9 @@ async def request_erasure_data(call: ApiCall) -> Answer:
     schema = call.engine.catalog.schema(call.account_id)
     key, _ = primary_key_value(call.text("primary_key"), schema)
     await call.engine.store.erase_contact(call.context(), key)
+    # Rows of bulk uploads that were rejected keep their fields for the reject file: the
+    # contact's among them go too.
+    await call.engine.store.bulk_forget(call.account_id, key)
     return 200, {"requestid": call.requestid, "result": "Success"}
 
 

@@ -88,3 +88,11 @@ SELECT id, match_key, attributes FROM contacts WHERE account_id = $1 AND match_k
 -- name: select-members-among
 -- Which of a chunk's existing contacts are members of list $1.
 SELECT contact_id FROM list_members WHERE list_id = $1 AND contact_id = ANY($2);
+
+-- name: delete-bulk-rejects-of
+-- Erasure: the rejected rows whose fields hold the contact's match key (case-insensitively, as
+-- emails match). A row merely containing it is dropped too: erasing more is the safe side.
+DELETE FROM bulk_rejects
+WHERE job_id IN (SELECT id FROM bulk_jobs WHERE account_id = $1)
+    AND position($2 in lower(fields::text)) > 0
+RETURNING idx;

@@ -85,3 +85,10 @@ WHERE account_id = ?1 AND match_key IN (SELECT value FROM json_each(?2));
 -- Which of a chunk's existing contacts (?2: a JSON array of ids) are members of list ?1.
 SELECT contact_id FROM list_members
 WHERE list_id = ?1 AND contact_id IN (SELECT value FROM json_each(?2));
+
+-- name: delete-bulk-rejects-of
+-- Erasure: the rejected rows whose fields hold the contact's match key (case-insensitively, as
+-- emails match). A row merely containing it is dropped too: erasing more is the safe side.
+DELETE FROM bulk_rejects
+WHERE job_id IN (SELECT id FROM bulk_jobs WHERE account_id = ?1) AND instr(lower(fields), ?2) > 0
+RETURNING idx;
