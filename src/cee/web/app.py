@@ -79,6 +79,7 @@ class CeeApp:
                 Route("/healthz", ops.healthz),
                 Route("/readyz", ops.readyz),
                 Route("/metrics", ops.metrics_endpoint),
+                Route("/openapi.json", ops.openapi_json),
                 *v3.routes(engine),
                 # Last: the panel's pages, at `/` and below.
                 *panel_routes(),

@@ -1,4 +1,5 @@
-"""What an orchestrator and a monitoring system ask: `/healthz`, `/readyz`, `/metrics`.
+"""What an orchestrator and a monitoring system ask: `/healthz`, `/readyz`, `/metrics`, and
+the API's description, `/openapi.json`.
 
 `/healthz` says the process answers (no I/O: a stuck database must not get a healthy process
 restarted); `/readyz` says it can serve (the database answers and its schema is this version's),
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cee import __version__, metrics
 from cee.engine import Engine
 from cee.storage.migrate import shipped_migrations
+from cee.web import openapi
 
 # A probe answers within this even when the database hangs (a probe's own timeout is ~1 s+).
 READY_TIMEOUT_SECONDS = 2.0
@@ -46,6 +49,16 @@ async def not_ready_reason(engine: Engine) -> str | None:
         names = ", ".join(pending)
         return f"migrations: not applied: {names} (`cee serve` applies them as it starts)"
     return None
+
+
+_OPENAPI: bytes | None = None
+
+
+async def openapi_json(request: Request) -> Response:
+    global _OPENAPI
+    if _OPENAPI is None:  # the tables it is built from do not change while the process runs
+        _OPENAPI = orjson.dumps(openapi.document())
+    return Response(_OPENAPI, media_type="application/json")
 
 
 async def metrics_endpoint(request: Request) -> Response:
