@@ -223,23 +223,23 @@ class Worker:
         store = self.engine.store
         if entry.attempts > MAX_ATTEMPTS:
             return await self.give_up(entry)
-        op = ContactOp.UPSERT
+        contact_op = CONTACT_OPS.get(entry.activity)
+        if contact_op is ContactOp.UPDATE and await store.journal_defer_if_waiting(
+            entry, self.worker_id
+        ):
+            # An older request of the account (the `add` of this contact, perhaps) is
+            # still with another worker: applied now, the update could miss its contact.
+            self.deferred += 1
+            return False
+        op = contact_op or ContactOp.UPSERT
+        # Only judging the request is guarded here; a store error below is retried.
         try:
-            contact_op = CONTACT_OPS.get(entry.activity)
-            if contact_op is ContactOp.UPDATE and await store.journal_defer_if_waiting(
-                entry, self.worker_id
-            ):
-                # An older request of the account (the `add` of this contact, perhaps) is
-                # still with another worker: applied now, the update could miss its contact.
-                self.deferred += 1
-                return False
             if contact_op is not None:
-                op = contact_op
                 records, listid = prepare_add(self.engine, entry)
             elif entry.activity == "emptylist":
                 listid = parse_listid(entry.payload.get("listid"), required=True)
                 assert listid is not None
-                return await store.journal_empty_list(entry, self.worker_id, listid)
+                records = []
             else:
                 records = [BadParameter(f"activity: '{entry.activity}' cannot run asynchronously")]
                 listid = None
@@ -254,6 +254,9 @@ class Worker:
                 entry.requestid,
             )
             records, listid = [unreadable(entry)], None
+        if entry.activity == "emptylist" and not records:
+            assert listid is not None
+            return await store.journal_empty_list(entry, self.worker_id, listid)
         applied = await store.journal_apply(entry, self.worker_id, op, records, listid)
         if applied:
             summaries.send_later(self.engine, entry)  # v3 batchadd's callback / notifyemail
