@@ -22,6 +22,10 @@ def run_server(settings: Settings, *, ceiling: bool = False) -> None:
         "http": "cee.web.stack:CeeHttpProtocol",
         "ws": "none",
         "timeout_keep_alive": settings.keepalive_seconds,
+        # SIGTERM: stop accepting, let the requests in flight finish (their writes are awaited
+        # before they answer, so nothing acknowledged is lost), cancel what is left after this
+        # long, then the lifespan shutdown drains the writer and closes the store.
+        "timeout_graceful_shutdown": settings.shutdown_seconds,
         "lifespan": "off" if ceiling else "on",
         "access_log": False,
         "log_level": settings.log_level,
