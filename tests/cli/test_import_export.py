@@ -211,3 +211,35 @@ def test_export_of_an_unknown_list_is_an_error(server: Server) -> None:
     )
     assert done.returncode == 1
     assert "4242" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_import_killed_hard_then_resumed_applies_each_row_once(
+    server: Server, tmp_path: Path
+) -> None:
+    # SIGKILL gives the import no chance to record the chunks in flight: --resume sends them
+    # again, under the same Idempotency-Keys, and the server answers them from the first time.
+    source = tmp_path / "hard.csv"
+    bad_at = {7, 12_345, 19_999}
+    with open(source, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["EMAIL", "CITY"])
+        for i in range(20_000):
+            writer.writerow([f"bad{i}" if i in bad_at else f"hard{i}@example.com", "Pune"])
+    state = tmp_path / "hard.csv.import-state.json"
+    first = cee_import(server, str(source), "--no-progress", "--chunk-size", "500")
+    deadline = time.monotonic() + 120
+    while done_rows(state) < 3_000 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    first.kill()
+    first.communicate(timeout=60)
+    assert done_rows(state) < 20_000
+    second = cee_import(server, str(source), "--no-progress", "--chunk-size", "500", "--resume")
+    _, err = second.communicate(timeout=300)
+    assert second.returncode == 0, err
+    with open(tmp_path / "hard.csv.rejects.csv", newline="") as f:
+        rejects = list(csv.reader(f))[1:]
+    # Only the bad rows: a chunk applied twice would add its rows here as 302 duplicates.
+    assert sorted(int(r[0]) - 2 for r in rejects) == sorted(bad_at)
+    assert {r[1] for r in rejects} == {"422"}
+    with Client(server.api_key, server.base) as cee:
+        assert cee.view("hard19998@example.com").attributes["CITY"] == "Pune"
