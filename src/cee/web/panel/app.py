@@ -34,6 +34,7 @@ ROUTES = [
     Route("/sub-admin/{user_id:int}/password", users.reset_password, methods=POST),
     Route("/sub-admin/{user_id:int}/key/show", users.show_key, methods=POST),
     Route("/sub-admin/{user_id:int}/key/rotate", users.rotate_key, methods=POST),
+    Route("/sub-admin/{user_id:int}/key/limit", users.set_rate_limit, methods=POST),
     Route("/lists", lists.table, methods=GET),
     Route("/lists", lists.create, methods=POST),
     Route("/lists/{list_id:int}", lists.show, methods=GET),

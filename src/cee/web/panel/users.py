@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.responses import RedirectResponse, Response
 
 from cee.admin import keys, logins, users
-from cee.domain.errors import Forbidden
+from cee.domain.errors import BadParameter, Forbidden
 from cee.storage.base import UserRow
 from cee.web.panel.auth import Ctx, handler
 from cee.web.panel.paging import page_number, slice_all
@@ -158,3 +158,16 @@ async def rotate_key(ctx: Ctx) -> Response:
         shown_key=key,
         notice="New API key made; the old one no longer works.",
     )
+
+
+@handler(admin=True)
+async def set_rate_limit(ctx: Ctx) -> Response:
+    """The key's requests a minute (0: none), as `cee key limit` sets it."""
+    user = await _user(ctx)
+    if user is None:
+        return ctx.not_found("user")
+    raw = ctx.field("per_minute").strip() or "0"
+    if not raw.isdigit():
+        raise BadParameter("per_minute: a whole number, 0 or more")
+    await keys.set_rate_limit(ctx.store, user, int(raw))
+    return RedirectResponse(f"/sub-admin/{user.id}?notice=saved", status_code=303)
