@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import random
 import subprocess
@@ -31,7 +32,7 @@ from typing import Any
 
 from cee import runtime
 from cee.settings import Settings
-from cee.storage.sqlite import store as sqlite_store
+from cee.storage.sqlite.jobs import JOBS
 from cee.web.apiv2 import handler as apiv2
 
 CEE = str(Path(sys.executable).parent / "cee")
@@ -55,11 +56,11 @@ async def run(mode: str, requests: int) -> tuple[float, float]:
     key = json.loads(out.stdout)["api_key"]
     engine = runtime.engine_for(Settings.load(data_dir=data_dir))
     await engine.start([])
-    real_create = sqlite_store._create_contacts
+    real_create = JOBS["create_contacts"]
     if mode == "request code":
         engine.store.write_contacts = _answer_at_once  # type: ignore[method-assign]
     elif mode == "+ writer, no SQL":
-        sqlite_store._create_contacts = _no_sql
+        JOBS["create_contacts"] = dataclasses.replace(real_create, fn=_no_sql)
     query = f"type=contact&activity=addsync&apikey={key}".encode()
     rng = random.Random(7)
     bodies = [
@@ -89,7 +90,7 @@ async def run(mode: str, requests: int) -> tuple[float, float]:
     try:
         await asyncio.gather(*(caller(bodies[i::CALLERS]) for i in range(CALLERS)))
     finally:
-        sqlite_store._create_contacts = real_create
+        JOBS["create_contacts"] = real_create
     cpu, loop_cpu = time.process_time() - cpu, time.thread_time() - loop_cpu
     await engine.stop()
     if statuses != {200: requests}:

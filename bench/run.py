@@ -292,10 +292,10 @@ def storage_ceiling(db: Database, count: int, deadline: float) -> dict[str, Any]
 def _sqlite_ceiling(
     db: SqliteDatabase, batches: list[list[tuple[str, ...]]], deadline: float
 ) -> dict[str, Any]:
-    from cee.storage.sqlite.store import SqliteStore
+    from cee.storage.sqlite.connection import connect
 
     # The store's own connection: the same pragmas (WAL, synchronous=FULL, cache size).
-    conn = SqliteStore(str(db.dir / "cee.db"))._connect()
+    conn = connect(str(db.dir / "cee.db"))
     conn.execute("INSERT INTO accounts (name, created_at) VALUES ('bench', '2026-01-01')")
     sql = (
         "INSERT INTO contacts (account_id, match_key, key_display, attributes, created_at, "

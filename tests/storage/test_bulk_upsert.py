@@ -1,7 +1,7 @@
 """The SQLite chunk upsert of bulk imports leaves exactly what `add`'s upsert leaves.
 
 The same records (new and existing contacts, a key given twice, clears, list members old and
-new) go once through `_write_contacts` (one record at a time, as `add`) and once through
+new) go once through `contacts.write_contacts` (one record at a time, as `add`) and once through
 `upsert_chunk` into two databases; contacts, memberships and history must be identical.
 """
 
@@ -14,7 +14,8 @@ from cee.domain.contacts import ContactRecord
 from cee.domain.writes import ContactOp, WriteContext
 from cee.storage.migrate import apply_migrations
 from cee.storage.sqlite.bulk import upsert_chunk
-from cee.storage.sqlite.store import SqliteStore, _write_contacts
+from cee.storage.sqlite.connection import connect
+from cee.storage.sqlite.contacts import write_contacts
 
 NOW = "2026-01-01T00:00:00"
 
@@ -25,11 +26,11 @@ def record(email: str, **attributes: object) -> ContactRecord:
 
 def database(path: Path) -> sqlite3.Connection:
     apply_migrations(f"sqlite:///{path}", "sqlite")
-    conn = SqliteStore(str(path))._connect()
+    conn = connect(str(path))
     conn.execute("INSERT INTO accounts (name, created_at) VALUES ('a', ?)", (NOW,))
     conn.execute("INSERT INTO lists (account_id, name, created_at) VALUES (1, 'l', ?)", (NOW,))
     ctx = WriteContext(1, "0" * 32, "seed", "add")
-    _write_contacts(
+    write_contacts(
         conn,
         ctx,
         ContactOp.UPSERT,
@@ -70,7 +71,7 @@ def test_a_chunk_upsert_equals_one_record_at_a_time(tmp_path: Path) -> None:
     ctx = WriteContext(1, "1" * 32, "bulk", "bulkupload")
     one_by_one = database(tmp_path / "a.db")
     for r in records:
-        _write_contacts(one_by_one, ctx, ContactOp.UPSERT, [r], 1)
+        write_contacts(one_by_one, ctx, ContactOp.UPSERT, [r], 1)
     chunked = database(tmp_path / "b.db")
     upsert_chunk(chunked, ctx, records, 1)
     expected, got = snapshot(one_by_one), snapshot(chunked)
@@ -86,6 +87,6 @@ def test_a_chunk_upsert_equals_one_record_at_a_time(tmp_path: Path) -> None:
     # Without a list as well.
     plain_a, plain_b = database(tmp_path / "c.db"), database(tmp_path / "d.db")
     for r in records:
-        _write_contacts(plain_a, ctx, ContactOp.UPSERT, [r], None)
+        write_contacts(plain_a, ctx, ContactOp.UPSERT, [r], None)
     upsert_chunk(plain_b, ctx, records, None)
     assert snapshot(plain_b) == snapshot(plain_a)

@@ -1,7 +1,7 @@
 """Bulk imports on SQLite: the `BulkStore` methods of `SqliteStore`, and their write jobs.
 
-Every write is a module-level function of the write connection run in the writer's next group
-commit (so it pickles by name to a writer process under `--processes`). A chunk's contacts are
+Every write is a named job of the closed table in `jobs.py`, run in the writer's next group
+commit (sent by name to a writer process under `--processes`). A chunk's contacts are
 upserted exactly as `add` upserts them, in set-based statements (`upsert_chunk`), in the same
 transaction as the job's progress.
 """
@@ -18,16 +18,16 @@ import orjson
 
 from cee.domain.contacts import ContactRecord, creation_changes, merge_attributes
 from cee.domain.keys import new_secret
-from cee.storage.base import WriteContext
+from cee.domain.writes import WriteContext
 from cee.storage.bulk import BulkJob, Chunk, StoredReject
-from cee.storage.queries import Queries
+from cee.storage.sqlite.connection import Q, utcnow
+from cee.storage.sqlite.contacts import require_list
 
 T = TypeVar("T")
-Q = Queries("sqlite")
 
 
 class _Connections(Protocol):
-    async def _write(self, fn: Callable[..., T], *args: Any, weight: int = 1) -> T: ...
+    async def _write(self, name: str, *args: Any, weight: int = 1) -> Any: ...
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
 
@@ -51,38 +51,38 @@ class SqliteBulk:
             job.listid,
             job.callback,
             job.notifyemail,
-            _now(),
+            utcnow(),
         )
-        await self._write(_execute, Q.insert_bulk_job, params)
+        await self._write("insert_bulk_job", *params)
 
     async def bulk_claim(
         self: _Connections, worker_id: str, limit: int, lease_seconds: float
     ) -> list[BulkJob]:
-        return await self._write(_claim, worker_id, limit, lease_seconds)
+        return await self._write("claim_bulk_jobs", worker_id, limit, lease_seconds)
 
     async def bulk_renew(
         self: _Connections, job_id: int, worker_id: str, lease_seconds: float
     ) -> bool:
         params = (time.time() + lease_seconds, job_id, worker_id)
-        return await self._write(_returns_row, Q.renew_bulk_job, params)
+        return await self._write("renew_bulk_job", *params)
 
     async def bulk_chunk(
         self: _Connections, job: BulkJob, worker_id: str, chunk: Chunk, lease_seconds: float
     ) -> bool:
         weight = max(len(chunk.records), 1)
-        return await self._write(_chunk, job, worker_id, chunk, lease_seconds, weight=weight)
+        return await self._write("bulk_chunk", job, worker_id, chunk, lease_seconds, weight=weight)
 
     async def bulk_finish(
         self: _Connections, job_id: int, worker_id: str, result: str, reason: str | None
     ) -> bool:
-        params = (result, reason, _now(), job_id, worker_id)
-        return await self._write(_returns_row, Q.finish_bulk_job, params)
+        params = (result, reason, utcnow(), job_id, worker_id)
+        return await self._write("finish_bulk_job", *params)
 
     async def bulk_note(
         self: _Connections, job_id: int, worker_id: str, notes: dict[str, Any], *, done: bool
     ) -> bool:
         params = (orjson.dumps(notes).decode(), done, done, job_id, worker_id)
-        return await self._write(_returns_row, Q.note_bulk_job, params)
+        return await self._write("note_bulk_job", *params)
 
     async def bulk_job(self: _Connections, account_id: int, requestid: str) -> BulkJob | None:
         row = await self._read(
@@ -106,7 +106,7 @@ class SqliteBulk:
         return [r[0] for r in rows]
 
     async def bulk_release(self: _Connections, worker_id: str) -> int:
-        return await self._write(_count_rows, Q.release_bulk_claims, (worker_id,))
+        return await self._write("release_bulk_claims", worker_id)
 
     async def find_webhook_secret(self: _Connections, account_id: int) -> str | None:
         row = await self._read(
@@ -115,31 +115,13 @@ class SqliteBulk:
         return None if row is None else str(row[0])
 
     async def webhook_secret(self: _Connections, account_id: int, *, rotate: bool = False) -> str:
-        return await self._write(_webhook_secret, account_id, rotate)
+        return await self._write("webhook_secret", account_id, rotate)
 
 
 # -- write jobs ----------------------------------------------------------------------------------
 
 
-def _now() -> str:
-    from cee.storage.sqlite.store import utcnow
-
-    return utcnow()
-
-
-def _execute(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> None:
-    conn.execute(sql, params)
-
-
-def _returns_row(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> bool:
-    return conn.execute(sql, params).fetchone() is not None
-
-
-def _count_rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:
-    return len(conn.execute(sql, params).fetchall())
-
-
-def _claim(
+def claim_bulk_jobs(
     conn: sqlite3.Connection, worker_id: str, limit: int, lease_seconds: float
 ) -> list[BulkJob]:
     now = time.time()
@@ -147,7 +129,7 @@ def _claim(
     return sorted((_job(r) for r in rows), key=lambda j: j.id)
 
 
-def _chunk(
+def bulk_chunk(
     conn: sqlite3.Connection, job: BulkJob, worker_id: str, chunk: Chunk, lease_seconds: float
 ) -> bool:
     progress = (
@@ -207,11 +189,9 @@ def upsert_chunk(
     their membership), then one executemany each for inserts, updates, memberships and history.
     Per-record statements were ~30 s of a million-row import; this is a few.
     """
-    from cee.storage.sqlite.store import _require_list, utcnow  # store.py imports this module
-
     account_id = ctx.account_id
     if listid is not None:
-        _require_list(conn, account_id, listid)
+        require_list(conn, account_id, listid)
     now = utcnow()
     keys = list(dict.fromkeys(r.key for r in records))
     contacts: dict[str, _Contact] = {
@@ -279,9 +259,9 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _webhook_secret(conn: sqlite3.Connection, account_id: int, rotate: bool) -> str:
+def webhook_secret(conn: sqlite3.Connection, account_id: int, rotate: bool) -> str:
     if rotate:
-        conn.execute(Q.put_webhook_secret, (account_id, new_secret(), _now()))
+        conn.execute(Q.put_webhook_secret, (account_id, new_secret(), utcnow()))
     else:
-        conn.execute(Q.make_webhook_secret, (account_id, new_secret(), _now()))
+        conn.execute(Q.make_webhook_secret, (account_id, new_secret(), utcnow()))
     return str(conn.execute(Q.select_webhook_secret, (account_id,)).fetchone()[0])

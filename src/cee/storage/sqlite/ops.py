@@ -1,8 +1,8 @@
 """The SQLite side of `OpsStore`: shared rate-limit buckets and Idempotency-Key answers.
 
-A mixin of `SqliteStore`: reads on its reader threads, writes as module-level jobs of its one
-writer (with `--processes` they run in the writer process, so every HTTP process takes from
-the same bucket and sees the same claims).
+A mixin of `SqliteStore`: reads on its reader threads, writes as named jobs of the closed table
+in `jobs.py` (with `--processes` they run in the writer process, so every HTTP process takes
+from the same bucket and sees the same claims).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ class SqliteOps(OpsStore):
     if TYPE_CHECKING:
 
         async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
-        async def _write(self, fn: Callable[..., T], *args: Any, weight: int = 1) -> T: ...
-        async def _admin_write(self, fn: Callable[..., T], *args: Any) -> T: ...
+        async def _write(self, name: str, *args: Any, weight: int = 1) -> Any: ...
 
     async def set_rate_limit(self, user_id: int, per_minute: int) -> None:
-        await self._admin_write(_set_rate_limit, user_id, per_minute)
+        await self._write("set_rate_limit", user_id, per_minute)
 
     async def take_rate_tokens(self, user_id: int, per_minute: int, want: int) -> tuple[int, float]:
-        return await self._write(_take_tokens, user_id, per_minute, want)
+        granted, left = await self._write("take_rate_tokens", user_id, per_minute, want)
+        return granted, left
 
     async def idempotency_claim(
         self,
@@ -41,9 +41,16 @@ class SqliteOps(OpsStore):
         keep_seconds: float,
         abandon_seconds: float,
     ) -> KeptAnswer | None:
-        return await self._write(
-            _claim, account_id, key, fingerprint, requestid, keep_seconds, abandon_seconds
+        kept: KeptAnswer | None = await self._write(
+            "idempotency_claim",
+            account_id,
+            key,
+            fingerprint,
+            requestid,
+            keep_seconds,
+            abandon_seconds,
         )
+        return kept
 
     async def idempotency_get(self, account_id: int, key: str) -> KeptAnswer | None:
         row = await self._read(
@@ -54,30 +61,24 @@ class SqliteOps(OpsStore):
     async def idempotency_finish(
         self, account_id: int, key: str, requestid: str, status: int, answer: str
     ) -> None:
-        await self._write(
-            _execute, Q.finish_idempotency, (status, answer, account_id, key, requestid)
-        )
+        await self._write("finish_idempotency", status, answer, account_id, key, requestid)
 
     async def idempotency_release(self, account_id: int, key: str, requestid: str) -> None:
-        await self._write(_execute, Q.release_idempotency, (account_id, key, requestid))
+        await self._write("release_idempotency", account_id, key, requestid)
 
     async def idempotency_purge(self, keep_seconds: float) -> int:
-        return await self._write(_purge, time.time() - keep_seconds)
+        return await self._write("purge_idempotency", time.time() - keep_seconds)
 
 
-# -- write jobs: module-level functions of the write connection --------------------------------
+# -- write jobs: functions of the write connection, named in jobs.py ---------------------------
 
 
-def _execute(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> None:
-    conn.execute(sql, params)
-
-
-def _set_rate_limit(conn: sqlite3.Connection, user_id: int, per_minute: int) -> None:
+def set_rate_limit(conn: sqlite3.Connection, user_id: int, per_minute: int) -> None:
     conn.execute(Q.update_user_rate_limit, (per_minute, user_id))
     conn.execute(Q.delete_rate_bucket, (user_id,))
 
 
-def _take_tokens(
+def take_rate_tokens(
     conn: sqlite3.Connection, user_id: int, per_minute: int, want: int
 ) -> tuple[int, float]:
     granted, left = conn.execute(
@@ -86,7 +87,7 @@ def _take_tokens(
     return int(granted), float(left)
 
 
-def _claim(
+def idempotency_claim(
     conn: sqlite3.Connection,
     account_id: int,
     key: str,
@@ -105,5 +106,5 @@ def _claim(
     return KeptAnswer(*row)
 
 
-def _purge(conn: sqlite3.Connection, before: float) -> int:
+def purge_idempotency(conn: sqlite3.Connection, before: float) -> int:
     return conn.execute(Q.purge_idempotency, (before,)).rowcount

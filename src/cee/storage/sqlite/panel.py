@@ -1,7 +1,8 @@
 """The SQLite side of `PanelStore`: sessions, login failures, audit, sealed keys, requests.
 
 A mixin of `SqliteStore`: reads go to its reader threads, writes to its one writer as
-module-level jobs (with `--processes` they run in the writer process, carried there by name).
+named jobs of the closed table in `jobs.py` (with `--processes` the writer process runs them,
+sent there by name with plain-value arguments).
 """
 
 from __future__ import annotations
@@ -36,13 +37,12 @@ class SqlitePanel(PanelStore):
     if TYPE_CHECKING:
 
         async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
-        async def _write(self, fn: Callable[..., T], *args: Any, weight: int = 1) -> T: ...
-        async def _admin_write(self, fn: Callable[..., T], *args: Any) -> T: ...
+        async def _write(self, name: str, *args: Any, weight: int = 1) -> Any: ...
 
     async def create_session(
         self, session_hash: str, user_id: int, csrf_token: str, address: str
     ) -> None:
-        await self._write(_insert_session, session_hash, user_id, csrf_token, address)
+        await self._write("insert_session", session_hash, user_id, csrf_token, address)
 
     async def get_session(self, session_hash: str) -> SessionRow | None:
         row = await self._read(lambda c: c.execute(Q.select_session, (session_hash,)).fetchone())
@@ -51,19 +51,19 @@ class SqlitePanel(PanelStore):
         return SessionRow(row[0], row[1], row[2], bool(row[3]), row[4], _age(row[5]), _age(row[6]))
 
     async def touch_session(self, session_hash: str, *, relogin: bool = False) -> None:
-        await self._write(_touch_session, session_hash, relogin)
+        await self._write("touch_session", session_hash, relogin)
 
     async def delete_session(self, session_hash: str) -> None:
-        await self._write(_run, Q.delete_session, (session_hash,))
+        await self._write("delete_session", session_hash)
 
     async def delete_user_sessions(self, user_id: int) -> None:
-        await self._write(_run, Q.delete_user_sessions, (user_id,))
+        await self._write("delete_user_sessions", user_id)
 
     async def delete_idle_sessions(self, idle_seconds: float) -> None:
-        await self._write(_run, Q.delete_idle_sessions, (_before(idle_seconds),))
+        await self._write("delete_idle_sessions", _before(idle_seconds))
 
     async def record_login_failure(self, username: str, address: str) -> None:
-        await self._write(_run, Q.insert_login_failure, (username, address, _now()))
+        await self._write("insert_login_failure", username, address, _now())
 
     async def count_login_failures(
         self, username: str, address: str, window_seconds: float
@@ -77,7 +77,7 @@ class SqlitePanel(PanelStore):
         return int(row[0]), int(row[1])
 
     async def forget_login_failures(self, older_than_seconds: float) -> None:
-        await self._write(_run, Q.delete_login_failures, (_before(older_than_seconds),))
+        await self._write("delete_login_failures", _before(older_than_seconds))
 
     async def insert_audit(
         self,
@@ -87,9 +87,7 @@ class SqlitePanel(PanelStore):
         target: str,
         address: str | None,
     ) -> None:
-        await self._write(
-            _run, Q.insert_audit, (account_id, actor, action, target, address, _now())
-        )
+        await self._write("insert_audit", account_id, actor, action, target, address, _now())
 
     async def audit_entries(self, account_id: int, limit: int, offset: int) -> list[AuditRow]:
         rows = await self._read(
@@ -98,18 +96,18 @@ class SqlitePanel(PanelStore):
         return [AuditRow(*r) for r in rows]
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        await self._write(_run, Q.update_user_password, (password_hash, user_id))
+        await self._write("update_user_password", password_hash, user_id)
 
     async def set_user_admin(self, user_id: int, is_admin: bool) -> None:
-        await self._admin_write(_run, Q.update_user_admin, (int(is_admin), user_id))
+        await self._write("update_user_admin", int(is_admin), user_id)
 
     async def set_phone_region(self, account_id: int, region: str | None) -> None:
-        await self._admin_write(_run, Q.update_phone_region, (region, account_id))
+        await self._write("update_phone_region", region, account_id)
 
     async def replace_sealed_key(
         self, user_id: int, key_hash: str, prefix: str, sealed: str
     ) -> None:
-        await self._admin_write(_replace_sealed_key, user_id, key_hash, prefix, sealed)
+        await self._write("replace_sealed_key", user_id, key_hash, prefix, sealed)
 
     async def current_key(self, user_id: int) -> tuple[str, str | None] | None:
         row = await self._read(lambda c: c.execute(Q.select_current_key, (user_id,)).fetchone())
@@ -125,21 +123,17 @@ class SqlitePanel(PanelStore):
         ]
 
 
-# -- write jobs: module-level functions of the write connection (see SqliteStore._write) ----------
+# -- write jobs: functions of the write connection, named in jobs.py (see SqliteStore._write) -----
 
 
-def _run(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> None:
-    conn.execute(sql, params)
-
-
-def _insert_session(
+def insert_session(
     conn: sqlite3.Connection, session_hash: str, user_id: int, csrf_token: str, address: str
 ) -> None:
     now = _now()
     conn.execute(Q.insert_session, (session_hash, user_id, csrf_token, address, now, now))
 
 
-def _touch_session(conn: sqlite3.Connection, session_hash: str, relogin: bool) -> None:
+def touch_session(conn: sqlite3.Connection, session_hash: str, relogin: bool) -> None:
     now = _now()
     if relogin:
         conn.execute(Q.refresh_session_login, (now, now, session_hash))
@@ -147,7 +141,7 @@ def _touch_session(conn: sqlite3.Connection, session_hash: str, relogin: bool) -
         conn.execute(Q.touch_session, (now, session_hash))
 
 
-def _replace_sealed_key(
+def replace_sealed_key(
     conn: sqlite3.Connection, user_id: int, key_hash: str, prefix: str, sealed: str
 ) -> None:
     now = _now()

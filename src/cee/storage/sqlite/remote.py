@@ -6,9 +6,12 @@ measured worse than one (each waits for the other's fsync, and every switch empt
 cache), so the writes go to a single writer process instead, which group-commits the jobs of
 every HTTP process together: one fsync for all of them.
 
-The wire is a Unix socket that only this user can open (the socket's folder is private), each
-frame a 4-byte length and a pickle. A job is a module-level function of the store and its
-arguments, so pickle sends the function by name: no code crosses the socket, only data.
+The wire is a Unix socket that only this user can open (the socket's folder is private, and
+the writer checks each peer's uid with SO_PEERCRED). Frames carry data, never code (`wire.py`):
+a call is `[call id, job name, arguments]`, the name one of the closed job table (`jobs.py`),
+and an answer is `[call id, true, result]` or `[call id, false, [error name, details]]`. A
+frame that is not JSON drops its connection; a well-formed frame naming an unknown job, or
+with arguments of the wrong shape, is answered with an error and runs nothing.
 """
 
 from __future__ import annotations
@@ -17,36 +20,24 @@ import asyncio
 import contextlib
 import logging
 import os
-import pickle
+import socket
 import struct
 from collections.abc import Callable
 from typing import Any
 
-from cee.domain.errors import Internal
-from cee.storage.sqlite.writer import Many, Writer
+from cee.domain.errors import CeeError, Internal
+from cee.storage.sqlite.jobs import JOBS, Job, is_journal_append
+from cee.storage.sqlite.wire import BadFrame, error_in, error_out, frame, read_frame
+from cee.storage.sqlite.writer import Writer
 
 log = logging.getLogger(__name__)
 
-_LENGTH = struct.Struct("!I")
 # Frames from the writer with this call id are notices, not answers.
 NOTICE_ID = 0
 # The notice that journal entries were appended (and committed).
 JOURNAL_NOTICE = "journal"
-# A frame can carry a 1,000-contact array and its outcomes; far below this.
-MAX_FRAME_BYTES = 256 * 1024 * 1024
 CONNECT_TIMEOUT_SECONDS = 10.0
-
-
-def _frame(obj: Any) -> bytes:
-    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LENGTH.pack(len(payload)) + payload
-
-
-async def _read_frame(reader: asyncio.StreamReader) -> Any:
-    (size,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
-    if size > MAX_FRAME_BYTES:
-        raise ValueError(f"frame of {size} bytes")
-    return pickle.loads(await reader.readexactly(size))
+_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
 class _Outbox:
@@ -57,16 +48,16 @@ class _Outbox:
         self._frames: list[bytes] = []
         self._notices: set[str] = set()
 
-    def put(self, frame: bytes) -> None:
+    def put(self, data: bytes) -> None:
         if not self._frames:
             asyncio.get_running_loop().call_soon(self._flush)
-        self._frames.append(frame)
+        self._frames.append(data)
 
     def notice(self, what: str) -> None:
         """A notice, sent once per loop turn however often it is raised in that turn."""
         if what not in self._notices:
             self._notices.add(what)
-            self.put(_frame((NOTICE_ID, True, what)))
+            self.put(frame([NOTICE_ID, True, what]))
 
     def _flush(self) -> None:
         self._notices.clear()
@@ -75,23 +66,19 @@ class _Outbox:
             self._writer.write(b"".join(frames))
 
 
-def _portable(exc: BaseException) -> BaseException:
-    """The exception itself if it survives pickling (the domain errors do), else an Internal."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return Internal(f"the writer failed: {type(exc).__name__}")
-    return exc
-
-
 # -- the writer process's side ------------------------------------------------------------------
 
 
 class WriterService:
     """Serves one local `Writer` to the HTTP processes over a Unix socket."""
 
-    def __init__(self, writer: Writer, path: str, journal_append: Callable[[Any], bool]):
-        """`journal_append(fn)`: whether a job appends to the async journal; once it is
+    def __init__(
+        self,
+        writer: Writer,
+        path: str,
+        journal_append: Callable[[str], bool] = is_journal_append,
+    ) -> None:
+        """`journal_append(name)`: whether a job appends to the async journal; once it is
         committed, every connected process gets a JOURNAL_NOTICE (the worker wakes on it)."""
         self.writer = writer
         self.path = path
@@ -118,42 +105,78 @@ class WriterService:
             os.unlink(self.path)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not _same_user(writer):
+            writer.close()
+            return
         outbox = _Outbox(writer)
         self._outboxes.add(outbox)
         try:
             while True:
-                call_id, fn, payload, weight, many = await _read_frame(reader)
-                task = asyncio.create_task(self._one(outbox, call_id, fn, payload, weight, many))
+                call_id, name, args, weight = _call(await read_frame(reader))
+                task = asyncio.create_task(self._one(outbox, call_id, name, args, weight))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the HTTP process went away; its jobs still finish
-        except Exception:
-            # A frame that is not ours (oversized, not a job): drop that connection, keep serving.
-            log.exception("the writer dropped a connection that sent a bad frame")
+        except BadFrame as exc:
+            # Not one of our frames: what follows it cannot be trusted to be framed either, so
+            # that connection goes; the writer keeps serving the others.
+            log.warning("the writer dropped a connection that sent a bad frame: %s", exc)
         finally:
             self._outboxes.discard(outbox)
             writer.close()
 
-    async def _one(
-        self, outbox: _Outbox, call_id: int, fn: Any, payload: Any, weight: int, many: bool
-    ) -> None:
+    async def _one(self, outbox: _Outbox, call_id: int, name: str, raw: Any, weight: int) -> None:
+        job = JOBS.get(name)
         try:
-            if many:
-                value = await self.writer.run_many_raw(fn, payload, weight)
+            if job is None:
+                raise Internal(f"the writer has no job {name!r}")
+            try:
+                args = job.args.into(raw)
+            except Exception as exc:
+                raise Internal(f"write job {name}: malformed arguments ({exc})") from None
+            if job.many:
+                value = await self.writer.run_many_raw(job.fn, args, weight)
+                if isinstance(value, Exception):  # that item's own failure
+                    raise value
             else:
-                value = await self.writer.run(fn, *payload, weight=weight)
-            reply = (call_id, True, value)
+                value = await self.writer.run(job.fn, *args, weight=weight)
+            data = frame([call_id, True, job.result.out(value)])
         except Exception as exc:
-            reply = (call_id, False, _portable(exc))
-        try:
-            frame = _frame(reply)
-        except Exception as exc:  # a result that cannot travel: the caller still gets an answer
-            frame = _frame((call_id, False, _portable(exc)))
-        outbox.put(frame)
-        if reply[1] and self._journal_append(fn):
+            if not isinstance(exc, CeeError):
+                log.error("write job %s failed: %r", name, exc)
+            data = frame([call_id, False, error_out(exc)])
+        outbox.put(data)
+        if job is not None and self._journal_append(job.name):
             for each in self._outboxes:
                 each.notice(JOURNAL_NOTICE)
+
+
+def _call(value: Any) -> tuple[int, str, Any, int]:
+    """A call frame's (call id, job name, arguments, weight), or BadFrame."""
+    if not isinstance(value, list) or len(value) != 4:
+        raise BadFrame("a call is [call id, job name, arguments, weight]")
+    call_id, name, args, weight = value
+    if type(call_id) is not int or call_id <= NOTICE_ID or not isinstance(name, str):
+        raise BadFrame("a call's id must be a positive integer and its job a name")
+    if type(weight) is not int or weight < 0:
+        raise BadFrame("a call's weight must be a whole number")
+    return call_id, name, args, weight
+
+
+def _same_user(writer: asyncio.StreamWriter) -> bool:
+    """Whether the connecting process runs as this user (the kernel's word, SO_PEERCRED).
+
+    The socket's folder is private already; this holds even if its mode were loosened.
+    """
+    sock = writer.get_extra_info("socket")
+    pid, uid, _ = _PEERCRED.unpack(
+        sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
+    )
+    if uid != os.geteuid():
+        log.warning("the writer refused a connection from pid %d of uid %d", pid, uid)
+        return False
+    return True
 
 
 # -- the HTTP process's side --------------------------------------------------------------------
@@ -167,7 +190,7 @@ class RemoteWriter:
         self._outbox: _Outbox | None = None
         self._stream: asyncio.StreamWriter | None = None
         self._receiver: asyncio.Task[None] | None = None
-        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._waiting: dict[int, tuple[asyncio.Future[Any], Job]] = {}
         self._next_id = NOTICE_ID
         self._connecting: asyncio.Lock | None = None
         # Called with each notice the writer process sends (see JOURNAL_NOTICE).
@@ -206,19 +229,19 @@ class RemoteWriter:
     async def _receive(self, reader: asyncio.StreamReader) -> None:
         try:
             while True:
-                call_id, ok, value = await _read_frame(reader)
+                call_id, ok, value = await read_frame(reader)
                 if call_id == NOTICE_ID:
                     if self.on_notice is not None:
                         self.on_notice(value)
                     continue
-                future = self._waiting.pop(call_id, None)
-                if future is None or future.done():
+                future, job = self._waiting.pop(call_id, (None, None))
+                if future is None or job is None or future.done():
                     continue
                 if ok:
-                    future.set_result(value)
+                    future.set_result(job.result.into(value))
                 else:
-                    future.set_exception(value)
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
+                    future.set_exception(error_in(value))
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError, TypeError) as exc:
             log.error("lost the connection to the writer process: %s", exc)
         finally:
             self._outbox = None
@@ -226,31 +249,24 @@ class RemoteWriter:
 
     def _fail_all(self, why: str) -> None:
         waiting, self._waiting = self._waiting, {}
-        for future in waiting.values():
+        for future, _ in waiting.values():
             if not future.done():
                 # Whether the write landed is unknown: the client is told so, and the web layer
                 # logs the requestid of every Internal for the operator.
                 future.set_exception(Internal(f"{why}; the write may or may not have been made"))
 
-    async def _send(self, fn: Any, payload: Any, weight: int, many: bool) -> Any:
+    async def call(self, job: Job, args: tuple[Any, ...], weight: int = 1) -> Any:
+        """Run `job` in the writer process: `args` its arguments (a `many` job's: its item)."""
         if self._outbox is None:
             assert self._connecting is not None, "the remote writer is not started"
             async with self._connecting:
                 if self._outbox is None:
                     await self._connect()
         assert self._outbox is not None
+        payload = job.args.out(args[0] if job.many else args)
         self._next_id += 1
         call_id = self._next_id
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[call_id] = future
-        self._outbox.put(_frame((call_id, fn, payload, weight, many)))
+        self._waiting[call_id] = (future, job)
+        self._outbox.put(frame([call_id, job.name, payload, weight]))
         return await future
-
-    async def run(self, fn: Callable[..., Any], *args: Any, weight: int = 1) -> Any:
-        return await self._send(fn, args, weight, False)
-
-    async def run_many(self, many: Many[Any], item: Any, weight: int = 1) -> Any:
-        result = await self._send(many, item, weight, True)
-        if isinstance(result, Exception):
-            raise result
-        return result

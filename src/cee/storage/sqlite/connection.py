@@ -1,0 +1,40 @@
+"""SQLite connections: the pragmas every connection gets, and the values written with rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from cee.storage.queries import Queries
+
+Q = Queries("sqlite")
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection to the database file with CEE's pragmas (reader or writer alike)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: a Success is on disk even if the machine loses power right after the answer.
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA cache_size = -65536")
+    # Checkpoint every ~40 MB of WAL rather than 4 MB: random keys rewrite the same index
+    # pages commit after commit, and a rarer checkpoint copies each one to the database
+    # once instead of many times (measured ~+35% rows/s for 1,000-contact transactions).
+    # Durability is unchanged: every commit still syncs the WAL. Normally the store's
+    # background checkpointer gets there first; this bounds the WAL if it ever falls behind.
+    conn.execute("PRAGMA wal_autocheckpoint = 10000")
+    return conn
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def dump(value: Any) -> str:
+    """A JSON column's text."""
+    return orjson.dumps(value).decode()
