@@ -148,6 +148,25 @@ def run_import(db: Database, work: Path, url: str, rows: int, timeout: float) ->
     }
 
 
+def phase(make_db: Any, work: Path, rows: int, ceiling_rows_per_s: float) -> dict[str, Any]:
+    """`make bench`'s bulk phase: a smaller import, its rows/s against the storage ceiling that
+    run.py measured on the same backend."""
+    folder = Path(tempfile.mkdtemp(prefix="bulk-", dir=work))
+    bad = write_csv(folder / "contacts.csv", rows)
+    httpd = serve_dir(folder)
+    url = f"http://{HOST}:{httpd.server_address[1]}/contacts.csv"
+    db = make_db()
+    try:
+        result = run_import(db, work, url, rows, timeout=300)
+    finally:
+        db.drop()
+        httpd.shutdown()
+    result["bad_rows"] = bad
+    result["ratio_to_ceiling"] = result["rows_per_s"] / ceiling_rows_per_s
+    result["addsync_p99_ratio"] = result["addsync_busy_p99_ms"] / result["addsync_idle_p99_ms"]
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=1_000_000)

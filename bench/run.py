@@ -14,6 +14,8 @@ more):
   the storage ceiling, from an empty store as it.
 - add (async acceptance): req/s, p99; "n/a" while the activity does not answer Success.
 - Peak RSS of the server (VmHWM), and product / ceiling ratios against the issue's figures.
+- bulkupload of a 100,000-row CSV served on loopback (bench/bulk.py): rows/s and the ratio to
+  the storage ceiling, addsync's p99 during it against before; `make bench-bulk` runs 1,000,000.
 - `--large`: addsync against an empty store and one pre-filled with 1,000,000 contacts.
 - `--processes N`: `cee serve --processes N` for every server, the HTTP ceiling's included;
   peak RSS is then the sum over the server's processes.
@@ -61,6 +63,8 @@ ARRAY_CONNECTIONS = 4
 # that they meet the same growing table.
 ARRAY_CONTACTS = 120_000
 LARGE_FILL = 1_000_000
+# make bench's bulkupload phase; `make bench-bulk` (bench/bulk.py) runs the million.
+BULK_ROWS = 100_000
 # `cee serve --processes`: the same for the ceiling and the product (set by --processes).
 PROCESSES = 1
 RUN_DEADLINE_SECONDS = 170  # make bench must finish in under 3 minutes
@@ -724,6 +728,13 @@ def large_run(
 # -- the report -------------------------------------------------------------------------------
 
 
+def bulk_phase(make_db: Callable[[], Database], work: Path, ceiling: float) -> dict[str, Any]:
+    """A bulkupload of BULK_ROWS rows (bench/bulk.py, imported here: it imports this module)."""
+    from bulk import phase
+
+    return dict(phase(make_db, work, BULK_ROWS, ceiling))
+
+
 def ratios(result: dict[str, Any], http: dict[str, Any]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     ceiling = http["req_per_s"]
@@ -898,6 +909,8 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 db.drop()
             b["ratios"] = ratios(b, results["http_ceiling"])
+            print(f"  {label}: bulkupload of a {BULK_ROWS}-row CSV…", flush=True)
+            b["bulkupload"] = bulk_phase(make_db, work, b["storage_ceiling"]["contacts_per_s"])
             if args.large:
                 print(f"  {label}: addsync on an empty store vs 1,000,000 contacts…", flush=True)
                 b["large"] = large_run(make_db, loader, work, args.seconds)
@@ -919,6 +932,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {phase}: {problem}")
             if b.get(phase, {}).get("errors"):
                 print(f"  {phase}: {b[phase]['errors']} failed requests")
+        bulk = b.get("bulkupload")
+        if bulk:
+            print(
+                f"  bulkupload: {bulk['rows']} rows in {bulk['seconds']:.1f} s = "
+                f"{bulk['rows_per_s']:,.0f} rows/s, {bulk['ratio_to_ceiling']:.2f} of the storage "
+                f"ceiling; addsync p99 x{bulk['addsync_p99_ratio']:.1f} during it; peak RSS "
+                f"{bulk['peak_rss_mb']:.0f} MB"
+            )
     print(f"\n{results['total_seconds']:.0f} s in all; written to {args.out}")
     return 0
 
