@@ -217,7 +217,9 @@ class CeeHttpProtocol(HttpToolsProtocol):
         some HTTP/1.0 clients) never got its answer.
         """
         self.eof = True
-        if self.phase == BODY and self.running():
+        if self.phase == LINGER:  # answered already: the client has read it and is done
+            self._close_now()
+        elif self.phase == BODY and self.running():
             self.refuse(400, "body: the client closed its side before the body was complete")
         elif self.running():  # the request is complete: answer it, then close
             self.cycle.keep_alive = False
