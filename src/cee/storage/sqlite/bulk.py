@@ -99,7 +99,7 @@ class SqliteBulk:
         return [StoredReject(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
 
     async def bulk_forget(self: _Connections, account_id: int, match_key: str) -> int:
-        return await self._write(_count_rows, Q.delete_bulk_rejects_of, (account_id, match_key))
+        return await self._write("delete_bulk_rejects_of", account_id, match_key)
 
     async def bulk_claimers(self: _Connections) -> list[str]:
         rows = await self._read(lambda c: c.execute(Q.select_bulk_claimers).fetchall())

@@ -129,6 +129,7 @@ _TABLE = (
     _statement("finish_bulk_job", result="row"),
     _statement("note_bulk_job", result="row"),
     _statement("release_bulk_claims", result="count"),
+    _statement("delete_bulk_rejects_of", result="count"),
     Job("webhook_secret", bulk.webhook_secret),
     # Rate limits and Idempotency-Key answers (storage/sqlite/ops.py).
     Job("set_rate_limit", ops.set_rate_limit, config=True),
