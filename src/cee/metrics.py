@@ -14,7 +14,10 @@ dictionary lookup on a tuple and two increments, no label handling.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -27,6 +30,10 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess as _multiprocess
 
+if TYPE_CHECKING:
+    from cee.storage import Store
+
+log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -110,3 +117,21 @@ def render() -> bytes:
         _multiprocess.MultiProcessCollector(registry)
         return bytes(generate_latest(registry))
     return bytes(generate_latest(REGISTRY))
+
+
+BULK_REFRESH_SECONDS = 5.0
+BULK_STATES = ("queued", "running", "notifying", "done")
+
+
+async def watch_bulk_jobs(store: Store) -> None:
+    """Keep `cee_bulk_jobs{state}` in step with the store, until cancelled; shown only once
+    there has been a bulk job (an account that never uploads sees no such series)."""
+    while True:
+        try:
+            counts = await store.bulk_job_counts()
+            if counts:
+                for state in {*BULK_STATES, *counts}:
+                    BULK_JOBS.labels(state).set(counts.get(state, 0))
+        except Exception:
+            log.exception("could not count the bulk jobs")
+        await asyncio.sleep(BULK_REFRESH_SECONDS)

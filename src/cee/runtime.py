@@ -45,18 +45,25 @@ def engine_for(settings: Settings, writer_socket: str | None = None) -> Engine:
     return Engine(settings, store_for(settings, writer_socket))
 
 
+async def watch_bulk_jobs(engine: Engine) -> None:
+    """Background job: the bulk upload jobs by state, for /metrics."""
+    from cee.metrics import watch_bulk_jobs as watch
+
+    await watch(engine.store)
+
+
 async def watch_journal_depth(engine: Engine) -> None:
     """Background job: keep the engine's journal-depth estimate in step with the store."""
     await watch_depth(engine.store, engine.journal)
 
 
 def serving_jobs(*, worker: bool) -> list[BackgroundJob]:
-    """What runs beside the API: the journal-depth watch, the hourly purge of old
-    Idempotency-Key answers, and the async worker if `worker`."""
+    """What runs beside the API: the journal-depth and bulk-job watches, the hourly purge of
+    old Idempotency-Key answers, and the async worker if `worker`."""
     from cee.ingest.worker import worker_job
     from cee.web.idempotency import purge_kept_answers
 
-    jobs: list[BackgroundJob] = [watch_journal_depth, purge_kept_answers]
+    jobs: list[BackgroundJob] = [watch_journal_depth, watch_bulk_jobs, purge_kept_answers]
     return [*jobs, worker_job] if worker else jobs
 
 

@@ -128,3 +128,24 @@ def test_metrics_add_up_over_the_processes(processes_server: Server) -> None:
     assert (
         value(after, "cee_writer_batch_size_sum") - value(before, "cee_writer_batch_size_sum") >= 20
     )
+
+
+def test_bulk_jobs_gauge_appears_once_a_job_exists(database: Database) -> None:
+    from tests.ingest.bulkutil import start_server, upload, wait_for
+    from tests.ingest.fileserver import File, FileServer
+
+    files = FileServer()
+    server = start_server(database)
+    try:
+        assert not [k for k in scrape(server) if k[0] == "cee_bulk_jobs"]  # none before a job
+        email = unique_email("bulk")
+        files.files["/one.csv"] = File(f"EMAIL\n{email}\n".encode())
+        wait_for(server, upload(server, files.url("/one.csv")))
+        deadline = time.monotonic() + 15  # counted every 5 s
+        while value(scrape(server), "cee_bulk_jobs", state="done") < 1:
+            assert time.monotonic() < deadline, "cee_bulk_jobs{state=done} never reached 1"
+            time.sleep(0.5)
+        assert value(scrape(server), "cee_bulk_jobs", state="queued") == 0
+    finally:
+        server.stop()
+        files.close()

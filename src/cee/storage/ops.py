@@ -22,6 +22,10 @@ class KeptAnswer:
 
 
 class OpsStore(abc.ABC):
+    @abc.abstractmethod
+    async def bulk_job_counts(self) -> dict[str, int]:
+        """How many bulk upload jobs are in each state (for the metrics)."""
+
     # -- rate limits ----------------------------------------------------------------------
 
     @abc.abstractmethod

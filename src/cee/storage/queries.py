@@ -31,7 +31,7 @@ QUERY_NAMES = (
     "finish_bulk_job note_bulk_job select_bulk_job select_bulk_rejects select_bulk_claimers "
     "release_bulk_claims select_webhook_secret put_webhook_secret make_webhook_secret "
     "delete_bulk_rejects_of "
-    "select_applied_migrations "
+    "select_applied_migrations count_bulk_jobs "
     "take_rate_tokens update_user_rate_limit delete_rate_bucket "
     "delete_stale_idempotency insert_idempotency select_idempotency finish_idempotency "
     "release_idempotency purge_idempotency "

@@ -26,6 +26,10 @@ class PostgresOps(OpsStore):
 
         async def _admin_write(self, fn: Callable[[Any], Awaitable[T]]) -> T: ...
 
+    async def bulk_job_counts(self) -> dict[str, int]:
+        rows = await self._pool.fetch(Q.count_bulk_jobs)
+        return {r[0]: int(r[1]) for r in rows}
+
     async def set_rate_limit(self, user_id: int, per_minute: int) -> None:
         async def update(conn: Any) -> None:
             await conn.execute(Q.update_user_rate_limit, per_minute, user_id)

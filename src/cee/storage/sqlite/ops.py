@@ -25,6 +25,10 @@ class SqliteOps(OpsStore):
         async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
         async def _write(self, name: str, *args: Any, weight: int = 1) -> Any: ...
 
+    async def bulk_job_counts(self) -> dict[str, int]:
+        rows = await self._read(lambda c: c.execute(Q.count_bulk_jobs).fetchall())
+        return {state: int(count) for state, count in rows}
+
     async def set_rate_limit(self, user_id: int, per_minute: int) -> None:
         await self._write("set_rate_limit", user_id, per_minute)
 
