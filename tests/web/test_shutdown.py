@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -44,9 +45,19 @@ def slow_body(email: str, halfway: threading.Event) -> Iterator[bytes]:
 
 
 def test_sigterm_under_load_finishes_in_flight_and_loses_nothing(database: Database) -> None:
+    sigterm_under_load(database, ())
+
+
+def test_sigterm_under_processes_loses_nothing(tmp_path: Path) -> None:
+    # The writer process must outlive the HTTP processes' last requests (SQLite only: there
+    # the writes of every HTTP process go through it).
+    sigterm_under_load(Database("sqlite", tmp_path), ("--processes", "2"))
+
+
+def sigterm_under_load(database: Database, serve_args: tuple[str, ...]) -> None:
     server = Server(database, extra_env={"CEE_SHUTDOWN_SECONDS": str(SHUTDOWN_SECONDS)})
     server.init()
-    server.start()
+    server.start(*serve_args)
     acked: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
