@@ -45,7 +45,10 @@ def ensure_chromium() -> None:
     )
 
 
-@pytest.fixture(scope="session")
+# One browser per module, not per session: Playwright's sync API keeps an event loop running
+# in the test thread while it is open, and the suite's later modules (asyncio.run, ast) must
+# not run inside it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     ensure_chromium()
     with sync_playwright() as p:
