@@ -7,16 +7,17 @@ picks that mode when a metric is first made, from the environment, which is why 
 be set before this module is imported in a child (it is: spawned children read their
 environment first).
 
-Recording is on the hot path, so the request counter and histogram are resolved to their label
-children once per (type, activity, status) and kept (`RequestMetrics`): a request then costs one
-dictionary lookup on a tuple and two increments, no label handling.
+Recording is on the hot path, so requests are counted in plain integers per (type, activity,
+status), whose label children are resolved once, and handed over in bulk (`RequestMetrics`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -39,6 +40,8 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # Seconds; the contract's latency goals sit between 1 and 20 ms, so the buckets are dense there.
 _LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# As Histogram keeps them: a value goes in the first bucket whose bound is >= it.
+_BOUNDS = (*_LATENCY_BUCKETS, math.inf)
 
 HTTP_REQUESTS = Counter(
     "cee_http_requests_total",
@@ -88,25 +91,71 @@ RATE_LIMITED_KEY = RATE_LIMITED.labels("key")
 RATE_LIMITED_JOURNAL = RATE_LIMITED.labels("journal")
 
 
+class _Slot:
+    """One (type, activity, status)'s requests since the last flush, and where they go."""
+
+    __slots__ = ("buckets", "count", "counter", "histogram", "total")
+
+    def __init__(self, counter: Counter, histogram: Histogram) -> None:
+        self.counter = counter
+        self.histogram = histogram
+        self.count = 0
+        self.total = 0.0
+        self.buckets = [0] * len(_BOUNDS)
+
+
 class RequestMetrics:
-    """The request counter and histogram, with their label children resolved once."""
+    """The request counter and histogram, counted in plain integers and handed to
+    prometheus_client in bulk (`flush`).
+
+    prometheus_client's own increments take a lock each, and under `--processes` write to a
+    memory-mapped file: measured 2-4 µs a request in one process and 4-10 µs under several,
+    against ~160 µs of CPU for a whole addsync. Here a request costs a dictionary lookup,
+    three additions and a bisect (~0.5 µs); `flush` runs once a second (`flush_often`) and
+    before every scrape of this process, so /metrics is at most a second behind for the
+    other processes and exact for this one.
+    """
 
     def __init__(self) -> None:
-        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._slots: dict[tuple[str, str, int], _Slot] = {}
 
     def record(self, kind: str, activity: str, status: int, seconds: float) -> None:
-        children = self._children.get((kind, activity, status))
-        if children is None:
-            children = (
+        slot = self._slots.get((kind, activity, status))
+        if slot is None:
+            slot = self._slots[kind, activity, status] = _Slot(
                 HTTP_REQUESTS.labels(kind, activity, str(status)),
                 HTTP_DURATION.labels(kind, activity),
             )
-            self._children[kind, activity, status] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        slot.count += 1
+        slot.total += seconds
+        slot.buckets[bisect_left(_BOUNDS, seconds)] += 1
+
+    def flush(self) -> None:
+        for slot in self._slots.values():
+            if not slot.count:
+                continue
+            slot.counter.inc(slot.count)
+            # Histogram.observe takes one value; its per-bucket counters (not cumulative: it
+            # sums them when collected) take a count. Pinned prometheus_client: see tests.
+            slot.histogram._sum.inc(slot.total)
+            buckets = slot.histogram._buckets
+            for i, n in enumerate(slot.buckets):
+                if n:
+                    buckets[i].inc(n)
+                    slot.buckets[i] = 0
+            slot.count = 0
+            slot.total = 0.0
 
 
 REQUESTS = RequestMetrics()
+FLUSH_SECONDS = 1.0
+
+
+async def flush_often() -> None:
+    """Hand the request counts to prometheus_client every FLUSH_SECONDS, until cancelled."""
+    while True:
+        await asyncio.sleep(FLUSH_SECONDS)
+        REQUESTS.flush()
 
 
 def render() -> bytes:

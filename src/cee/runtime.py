@@ -52,18 +52,30 @@ async def watch_bulk_jobs(engine: Engine) -> None:
     await watch(engine.store)
 
 
+async def flush_request_metrics(engine: Engine) -> None:
+    """Background job: hand the request counts to prometheus_client once a second."""
+    from cee.metrics import flush_often
+
+    await flush_often()
+
+
 async def watch_journal_depth(engine: Engine) -> None:
     """Background job: keep the engine's journal-depth estimate in step with the store."""
     await watch_depth(engine.store, engine.journal)
 
 
 def serving_jobs(*, worker: bool) -> list[BackgroundJob]:
-    """What runs beside the API: the journal-depth and bulk-job watches, the hourly purge of
-    old Idempotency-Key answers, and the async worker if `worker`."""
+    """What runs beside the API: the journal-depth and bulk-job watches, the metrics' flush,
+    the hourly purge of old Idempotency-Key answers, and the async worker if `worker`."""
     from cee.ingest.worker import worker_job
     from cee.web.idempotency import purge_kept_answers
 
-    jobs: list[BackgroundJob] = [watch_journal_depth, watch_bulk_jobs, purge_kept_answers]
+    jobs: list[BackgroundJob] = [
+        watch_journal_depth,
+        watch_bulk_jobs,
+        flush_request_metrics,
+        purge_kept_answers,
+    ]
     return [*jobs, worker_job] if worker else jobs
 
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from cee.domain.errors import CeeError, NotFound, Unsupported
 from cee.engine import BackgroundJob, Engine
 from cee.logs import log_format
+from cee.metrics import REQUESTS
 from cee.web import ops, v3
 from cee.web.access import ACCESS
 from cee.web.apiv2 import handler as apiv2
@@ -69,6 +70,7 @@ class CeeApp:
             finally:
                 await engine.stop()
                 ACCESS.flush()
+                REQUESTS.flush()
 
         # Imported here, not at the top: the /apiv2 path never loads the panel's modules.
         from cee.web.panel.app import panel_routes
