@@ -10,10 +10,10 @@ without a requestid. This subclass keeps its request path untouched and adds, pe
   idle keep-alive), the body within `body_timeout_seconds` of the head. One sweep per process
   (every fraction of a second) closes what is past its deadline, so a request pays for two
   float stores, not for timers;
-- a **cap** (`max_connections` per process): at the cap, a new connection evicts the oldest one
-  that is not running a request (lingering, then still sending its head, then idle), so slow
-  clients cannot lock others out; only when every connection is running a request is the new
-  one refused;
+- a **cap** (`max_connections` per process): at the cap, a new connection evicts one that waits
+  on its client (lingering, then still sending its head, then idle, then still sending its
+  body; the oldest first), so slow clients cannot lock others out; only when the app is working
+  on a request of every connection is the new one refused;
 - **answers in the contract's envelope** (`{"status": "error", "error_code", "details",
   "requestid"}`, `X-Request-Id`) for what the stack answers itself: a request that is not
   HTTP (400), a head too large (400), a timeout (408), the cap (503);
@@ -280,6 +280,9 @@ class CeeHttpProtocol(HttpToolsProtocol):
     def refuse(self, status: int, details: str, extra: bytes = b"") -> None:
         """Answer `status` in the error envelope (if nothing was answered yet) and close."""
         cycle = self.cycle
+        if self.phase == BODY and cycle is not None and cycle.response_complete:
+            self._close_now()  # answered early; the rest of its body was being drained
+            return
         if cycle is not None and not cycle.response_complete:
             if cycle.response_started:  # half an answer out: nothing valid can follow
                 self._close_now()
@@ -340,7 +343,7 @@ class CeeHttpProtocol(HttpToolsProtocol):
 
     def evict(self) -> None:
         """Make room for a new connection under the cap."""
-        if self.phase == HEAD:
+        if self.phase in (HEAD, BODY):
             self.refuse(
                 503,
                 f"server: at its limit of {self.limits.max_connections} connections; this "
@@ -352,8 +355,10 @@ class CeeHttpProtocol(HttpToolsProtocol):
 
 
 # Eviction order at the cap: what is lingering, then heads still arriving (oldest first), then
-# connections with nothing sent yet, then idle keep-alive ones. A running request is never cut.
-_EVICTION_RANK = {LINGER: 0, HEAD: 1, NEW: 2, IDLE: 3}
+# connections with nothing sent yet, then idle keep-alive ones, then bodies still arriving: all
+# of these wait on their client, so slow clients cannot hold the cap. A request the app is
+# working on is never cut.
+_EVICTION_RANK = {LINGER: 0, HEAD: 1, NEW: 2, IDLE: 3, BODY: 4}
 
 
 def _evict(connections: set[Any]) -> bool:
@@ -361,8 +366,9 @@ def _evict(connections: set[Any]) -> bool:
     best: CeeHttpProtocol | None = None
     best_key = (9, 0.0)
     for protocol in connections:
-        rank = _EVICTION_RANK.get(getattr(protocol, "phase", APP))
-        if rank is None or protocol.running():
+        phase = getattr(protocol, "phase", APP)
+        rank = _EVICTION_RANK.get(phase)
+        if rank is None or (phase != BODY and protocol.running()):
             continue
         key = (rank, protocol.deadline)
         if key < best_key:
