@@ -53,6 +53,22 @@ PARAMETERS: dict[tuple[str, str], dict[str, tuple[dict[str, Any], bool]]] = {
     ("attributes", "getall"): {},
 }
 DEFAULT_PARAMETERS: dict[str, tuple[dict[str, Any], bool]] = {"data": (STRING, False)}
+# A working request for the activities where one can be written down (the fuzzer's "examples"
+# phase sends them, so it reaches the paths that succeed, not only the refusals).
+MIKE = '{"EMAIL": "mike@example.com", "FIRST_NAME": "Mike"}'
+EXAMPLES: dict[tuple[str, str], dict[str, str]] = {
+    ("contact", "addsync"): {"data": MIKE},
+    ("contact", "add"): {"data": MIKE},
+    ("contact", "update"): {"data": MIKE},
+    ("contact", "updatesync"): {"data": MIKE},
+    ("contact", "view"): {"data": "mike@example.com"},
+    ("contact", "blacklist"): {"data": "mike@example.com"},
+    ("contact", "unblacklist"): {"data": "mike@example.com"},
+    ("lists", "create"): {"listname": "newsletter"},
+    ("attributes", "create"): {"name": "PLAN", "datatype": "textline"},
+    ("erasure_user_data", "request_erasure_data"): {"primary_key": "mike@example.com"},
+}
+
 # For handlers whose docstring does not say it (a docstring, when there is one, wins).
 SUMMARIES: dict[tuple[str, str], str] = {
     ("contact", "addsync"): "Create the contact(s) before answering (the seed); 302 if the "
@@ -115,7 +131,12 @@ def activity_schema(kind: str, activity: str) -> dict[str, Any]:
     properties: dict[str, Any] = {"type": {"const": kind}, "activity": {"const": activity}}
     properties.update({name: schema for name, (schema, _) in own.items()})
     required = ["type", "activity", *(name for name, (_, needed) in own.items() if needed)]
+    example = EXAMPLES.get((kind, activity), {} if not required[2:] else None)
+    extra: dict[str, Any] = {}
+    if example is not None:
+        extra["examples"] = [{"type": kind, "activity": activity, **example}]
     return {
+        **extra,
         "title": f"{kind} {activity}",
         "description": _summary(kind, activity),
         "type": "object",
