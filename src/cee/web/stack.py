@@ -380,7 +380,7 @@ def _evict(connections: set[Any]) -> bool:
 
 
 class _Sweeper:
-    """One timer per event loop that expires the connections past their deadline."""
+    """One timer per server that expires the connections past their deadline."""
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, connections: set[Any], limits: StackLimits
@@ -393,8 +393,8 @@ class _Sweeper:
     def ensure(
         cls, loop: asyncio.AbstractEventLoop, connections: set[Any], limits: StackLimits
     ) -> None:
-        if id(loop) not in _sweepers:
-            sweeper = _sweepers[id(loop)] = cls(loop, connections, limits)
+        if id(connections) not in _sweepers:
+            sweeper = _sweepers[id(connections)] = cls(loop, connections, limits)
             loop.call_later(sweeper.interval, sweeper.sweep)
 
     def sweep(self) -> None:
@@ -412,5 +412,6 @@ class _Sweeper:
         self.loop.call_later(self.interval, self.sweep)
 
 
-# The sweeper of each event loop (a serving process has one), by the loop's id.
+# The sweeper of each server's set of connections (a serving process has one), by the set's id:
+# the sweeper holds the set, so the id cannot be reused by another while it is here.
 _sweepers: dict[int, _Sweeper] = {}
