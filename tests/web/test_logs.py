@@ -1,15 +1,24 @@
-"""Structured logs: CEE_LOG_FORMAT=json, the access log line per request, and no key in them."""
+"""Structured logs: CEE_LOG_FORMAT=json, the access log line per request, and no key in them.
+
+Logging is the same code whatever the database, so these run on SQLite only.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Database, Server, unique_email
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Database:
+    return Database("sqlite", tmp_path)
 
 
 def start(database: Database, **env: str) -> Server:
@@ -20,8 +29,8 @@ def start(database: Database, **env: str) -> Server:
 
 
 @pytest.fixture
-def json_server(database: Database) -> Iterator[Server]:
-    srv = start(database, CEE_LOG_FORMAT="json")
+def json_server(sqlite_db: Database) -> Iterator[Server]:
+    srv = start(sqlite_db, CEE_LOG_FORMAT="json")
     yield srv
     srv.stop()
 
@@ -73,8 +82,8 @@ def test_json_access_line_carries_the_request_and_never_the_key(json_server: Ser
             assert raw.startswith("{"), raw
 
 
-def test_the_access_log_can_be_turned_off(database: Database) -> None:
-    server = start(database, CEE_LOG_FORMAT="json", CEE_ACCESS_LOG="0")
+def test_the_access_log_can_be_turned_off(sqlite_db: Database) -> None:
+    server = start(sqlite_db, CEE_LOG_FORMAT="json", CEE_ACCESS_LOG="0")
     try:
         resp = server.api(query={"type": "lists", "activity": "getalllist"})
         assert resp.status_code == 200, resp.text
@@ -84,8 +93,8 @@ def test_the_access_log_can_be_turned_off(database: Database) -> None:
         server.stop()
 
 
-def test_text_access_line_by_default(database: Database) -> None:
-    server = start(database)
+def test_text_access_line_by_default(sqlite_db: Database) -> None:
+    server = start(sqlite_db)
     try:
         resp = server.api(query={"type": "lists", "activity": "getalllist"})
         requestid = resp.json()["requestid"]

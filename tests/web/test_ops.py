@@ -15,7 +15,8 @@ def get(server: Server, path: str) -> httpx.Response:
     return httpx.get(server.base + path, timeout=10)
 
 
-def test_healthz_and_readyz_answer_ok_and_health_stays(server: Server) -> None:
+def test_healthz_and_readyz_answer_ok_and_health_stays(shared_server: Server) -> None:
+    server = shared_server
     for path in ("/healthz", "/readyz", "/health"):
         resp = get(server, path)
         assert resp.status_code == 200, (path, resp.text)
@@ -60,7 +61,8 @@ def test_readyz_is_503_once_the_database_is_gone(server: Server) -> None:
     assert get(server, "/healthz").status_code == 200
 
 
-def test_every_answer_carries_the_security_headers(server: Server) -> None:
+def test_every_answer_carries_the_security_headers(shared_server: Server) -> None:
+    server = shared_server
     answers = [
         get(server, "/healthz"),
         get(server, "/no-such-page"),
