@@ -45,6 +45,14 @@ def error_code(exc: CeeError) -> int:
     return ERROR_CODES.get(exc.name, INTERNAL)
 
 
+def page_status(exc: CeeError) -> int:
+    """The HTTP status of a panel page refusing with `exc`: the table's code, except the
+    seed's duplicate. A 302 tells a browser to follow a Location that is not there, so a page
+    says "that name is taken" with 409, as a change the state forbids."""
+    code = error_code(exc)
+    return ERROR_CODES[Conflict.name] if code == ERROR_CODES[Duplicate.name] else code
+
+
 def rate_limit_headers(exc: RateLimited) -> list[tuple[bytes, bytes]]:
     """Retry-After, and the RateLimit-* headers when a key's own limit refused."""
     wait = str(exc.retry_after).encode()

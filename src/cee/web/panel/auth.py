@@ -21,10 +21,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from cee.admin import audit, logins
-from cee.domain.errors import CeeError, Conflict, Forbidden, NotFound, RateLimited
+from cee.domain.errors import CeeError, RateLimited
 from cee.engine import Engine
 from cee.storage.base import Store
 from cee.storage.panel import SessionRow
+from cee.web.errors import page_status
 from cee.web.panel import render
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,6 @@ CSRF_FIELD = "csrf_token"
 
 # The statuses a refused panel action answers with, by domain error (the API's table is
 # Netcore's envelope; the panel's is plain HTTP).
-_STATUS = {Forbidden: 403, NotFound: 404, Conflict: 409, RateLimited: 429}
 
 
 @dataclass
@@ -149,7 +149,7 @@ def refused_csrf(request: Request, session: SessionRow | None) -> Response:
 
 
 def error_page(request: Request, session: SessionRow | None, exc: CeeError) -> Response:
-    status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+    status = page_status(exc)  # the one error table (web/errors.py), as /apiv2 answers
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return render.page(
         request,
