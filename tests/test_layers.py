@@ -129,3 +129,20 @@ def test_the_api_path_does_not_load_the_panel() -> None:
         seen.add(name)
         pending.extend(loaded_on_import(known[name], known))
     assert seen and not [name for name in seen if name.startswith("cee.web.panel")]
+
+
+def test_the_cli_reaches_the_database_only_through_admin() -> None:
+    """cli/ parses and prints; a read or change of the database is an admin/ function, so the
+    panel shares it (common.py only opens and closes the store those functions get)."""
+    direct = []
+    for path in sorted((SRC / "cee" / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "store"
+                and not (path.name == "common.py" and node.func.attr in ("open", "close"))
+            ):
+                direct.append(f"cli/{path.name}:{node.lineno} store.{node.func.attr}()")
+    assert direct == []

@@ -62,6 +62,10 @@ async def list_accounts(store: Store) -> list[AccountRow]:
     return await store.accounts()
 
 
+async def count_contacts(store: Store, account: AccountRow) -> int:
+    return await store.count_contacts(account.id)
+
+
 async def find_account(store: Store, account: str | None) -> AccountRow:
     """An account by id or name; the first one when none is named (a single-account box)."""
     rows = await store.accounts()
@@ -90,7 +94,7 @@ async def set_primary_key(store: Store, account: AccountRow, attribute: str) -> 
     duplicates under the new one.
     """
     upper = _primary_key(attribute)
-    if await store.count_contacts(account.id):
+    if await count_contacts(store, account):
         raise Conflict(
             "primary key: the account has contacts; its primary key can no longer change"
         )

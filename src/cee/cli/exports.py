@@ -8,9 +8,8 @@ from typing import TextIO
 
 import click
 
-from cee.admin import accounts
+from cee.admin import accounts, lists
 from cee.cli.common import account_option, admin_command
-from cee.domain.errors import NotFound
 from cee.storage import Store
 from cee.transfer import exporter
 
@@ -48,12 +47,9 @@ async def export_command(
 
     row = await accounts.find_account(store, account)
     if listid is None:
-        total = await store.count_contacts(row.id)
+        total = await accounts.count_contacts(store, row)
     else:
-        found = {item.id: item for item in await store.lists(row.id)}
-        if listid not in found:
-            raise NotFound(f"list: no list {listid} in account {row.name}")
-        total = found[listid].members
+        total = (await lists.find_list(store, row.id, listid)).members
     # A file is closed below; stdout is left open for the shell.
     out: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
     bar = tqdm(

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from cee.admin import requests
 from cee.cli.common import admin_command, json_option
 from cee.storage import Store
 
@@ -15,9 +16,13 @@ from cee.storage import Store
 @admin_command
 async def status_command(store: Store, as_json: bool) -> None:
     """Show the async journal: requests not yet applied and the age of the oldest."""
-    depth, age = await store.journal_depth()
+    waiting = await requests.backlog(store)
     if as_json:
-        click.echo(json.dumps({"journal_depth": depth, "oldest_age_seconds": round(age, 3)}))
+        out = {
+            "journal_depth": waiting.depth,
+            "oldest_age_seconds": round(waiting.oldest_age_seconds, 3),
+        }
+        click.echo(json.dumps(out))
     else:
-        click.echo(f"journal depth:  {depth} requests not yet applied")
-        click.echo(f"oldest waiting: {age:.1f}s")
+        click.echo(f"journal depth:  {waiting.depth} requests not yet applied")
+        click.echo(f"oldest waiting: {waiting.oldest_age_seconds:.1f}s")
