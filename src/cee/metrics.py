@@ -18,7 +18,6 @@ import logging
 import math
 import os
 from bisect import bisect_left
-from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -30,9 +29,6 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import multiprocess as _multiprocess
-
-if TYPE_CHECKING:
-    from cee.storage import Store
 
 log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -172,15 +168,9 @@ BULK_REFRESH_SECONDS = 5.0
 BULK_STATES = ("queued", "running", "notifying", "done")
 
 
-async def watch_bulk_jobs(store: Store) -> None:
-    """Keep `cee_bulk_jobs{state}` in step with the store, until cancelled; shown only once
-    there has been a bulk job (an account that never uploads sees no such series)."""
-    while True:
-        try:
-            counts = await store.bulk_job_counts()
-            if counts:
-                for state in {*BULK_STATES, *counts}:
-                    BULK_JOBS.labels(state).set(counts.get(state, 0))
-        except Exception:
-            log.exception("could not count the bulk jobs")
-        await asyncio.sleep(BULK_REFRESH_SECONDS)
+def record_bulk_jobs(counts: dict[str, int]) -> None:
+    """Set `cee_bulk_jobs{state}` from the store's counts; shown only once there has been a bulk
+    job (an account that never uploads sees no such series)."""
+    if counts:
+        for state in {*BULK_STATES, *counts}:
+            BULK_JOBS.labels(state).set(counts.get(state, 0))

@@ -15,11 +15,14 @@ The roles, and what each runs:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from cee import metrics
 from cee.engine import BackgroundJob, Engine
 from cee.ingest.journal import watch_depth
 from cee.settings import Settings
@@ -27,6 +30,8 @@ from cee.storage import Store, open_sqlite_store, open_store
 
 if TYPE_CHECKING:
     from cee.web.app import CeeApp
+
+log = logging.getLogger(__name__)
 
 # Set in the HTTP processes' environment by the supervisor: where the writer process listens.
 WRITER_SOCKET_ENV = "CEE_WRITER_SOCKET"
@@ -46,10 +51,16 @@ def engine_for(settings: Settings, writer_socket: str | None = None) -> Engine:
 
 
 async def watch_bulk_jobs(engine: Engine) -> None:
-    """Background job: the bulk upload jobs by state, for /metrics."""
-    from cee.metrics import watch_bulk_jobs as watch
+    """Background job: the bulk upload jobs by state, for /metrics, until cancelled.
 
-    await watch(engine.store)
+    Here rather than in cee.metrics: the stores record metrics, so metrics must not need a store.
+    """
+    while True:
+        try:
+            metrics.record_bulk_jobs(await engine.store.bulk_job_counts())
+        except Exception:
+            log.exception("could not count the bulk jobs")
+        await asyncio.sleep(metrics.BULK_REFRESH_SECONDS)
 
 
 async def flush_request_metrics(engine: Engine) -> None:
@@ -94,8 +105,6 @@ def http_child_app() -> CeeApp:
 
     The async worker runs in the worker process, not here.
     """
-    import logging
-
     from cee.logs import configure_logging
     from cee.web import stack
     from cee.web.app import CeeApp
