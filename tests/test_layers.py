@@ -92,8 +92,13 @@ def test_no_import_loop_in_src() -> None:
     assert import_loops(SRC) == []
 
 
+BENCH = SRC.parent / "bench"
+
+
 def python_sources() -> dict[str, str]:
-    return {str(p.relative_to(SRC.parent)): p.read_text() for p in SRC.rglob("*.py")}
+    """src/cee and bench/: the benchmarks measure the stores as the server builds them."""
+    files = [*SRC.rglob("*.py"), *BENCH.rglob("*.py")]
+    return {str(p.relative_to(SRC.parent)): p.read_text() for p in files}
 
 
 def test_a_store_is_built_from_its_url_in_storage_only() -> None:
@@ -113,6 +118,23 @@ def test_nothing_above_storage_asks_which_backend_it_has() -> None:
         if "/storage/" not in path and re.search(r"isinstance\([^)]*(Sqlite|Postgres)Store", text)
     ]
     assert asks == []
+
+
+def test_bench_uses_no_private_name_of_cee() -> None:
+    """A benchmark that reaches into `obj._private` measures code the server may not run, and
+    breaks silently when it changes; it goes through public names (or `self`'s own)."""
+    private = []
+    for path in sorted(BENCH.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            ):
+                private.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    assert len(list(BENCH.rglob("*.py"))) >= 2
+    assert private == []
 
 
 def test_the_api_path_does_not_load_the_panel() -> None:

@@ -26,7 +26,6 @@ class JournalGate:
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
         self.depth = 0
-        self.oldest_age = 0.0
         # Set by `add` after each append: an in-process worker wakes at once instead of polling.
         self.arrived = asyncio.Event()
 
@@ -48,7 +47,7 @@ class JournalGate:
         self.depth = max(self.depth - count, 0)
 
     def measured(self, depth: int, oldest_age: float) -> None:
-        self.depth, self.oldest_age = depth, oldest_age
+        self.depth = depth
         metrics.JOURNAL_DEPTH.set(depth)
         metrics.JOURNAL_OLDEST_AGE.set(oldest_age)
 

@@ -63,9 +63,6 @@ class Queries:
         if missing:
             raise MissingQuery(f"{dialect} SQL lacks queries: {', '.join(missing)}")
 
-    def names(self) -> set[str]:
-        return {name for name in self._sql if not name.endswith("_cursor")}
-
     def __getattr__(self, name: str) -> str:
         try:
             return self._sql[name]
