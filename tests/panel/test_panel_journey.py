@@ -34,6 +34,11 @@ def test_the_seed_journey(panel_server: Server, open_panel: Any) -> None:
     panel.log_in(server.creds["admin_user"], server.creds["admin_password"])
     expect(page.get_by_role("heading", name="Welcome, admin")).to_be_visible()
     panel.shot("home")
+    # On a phone's width the menu wraps and stays usable.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_role("banner").get_by_role("link", name="Sub Admin")).to_be_visible()
+    panel.shot("home-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     panel.menu("Admin")
     panel.shot("admin")
