@@ -25,16 +25,15 @@ BackgroundJob = Callable[["Engine"], Coroutine[Any, Any, Any]]
 class Engine:
     """Built by `cee.runtime` for each process role, which picks the store."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, *, shared_limits: bool = True) -> None:
+        """`shared_limits`: other processes or nodes may serve the same keys, so the rate
+        limits' buckets live in the database; runtime says False only for `cee serve` as the
+        one process on an embedded database, whose buckets can stay in memory."""
         self.settings = settings
         self.store = store
         self.catalog = Catalog(self.store)
         self.journal = JournalGate(settings.journal_max_depth)
-        # Buckets in memory when this process is the only one serving the database; in the
-        # database when other processes or nodes take from the same keys' limits.
-        self.limits = RateLimiter(
-            self.store, shared=self.store.dialect != "sqlite" or settings.processes > 1
-        )
+        self.limits = RateLimiter(self.store, shared=shared_limits)
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self, background: list[BackgroundJob] | None = None) -> None:

@@ -26,7 +26,7 @@ from cee import metrics
 from cee.engine import BackgroundJob, Engine
 from cee.ingest.journal import watch_depth
 from cee.settings import Settings
-from cee.storage import Store, open_sqlite_store, open_store
+from cee.storage import Store, open_sqlite_store, open_store, single_writer
 
 if TYPE_CHECKING:
     from cee.web.app import CeeApp
@@ -96,7 +96,11 @@ def serve_app(settings: Settings) -> CeeApp:
     # pay for loading the web stack.
     from cee.web.app import CeeApp
 
-    return CeeApp(engine_for(settings), serving_jobs(worker=settings.worker))
+    # The one process on a database only it writes (SQLite): nothing else takes from the keys'
+    # rate limits, so their buckets stay in memory. On PostgreSQL other nodes may serve them.
+    alone = single_writer(settings.database_url())
+    engine = Engine(settings, store_for(settings), shared_limits=not alone)
+    return CeeApp(engine, serving_jobs(worker=settings.worker))
 
 
 def http_child_app() -> CeeApp:
