@@ -1,8 +1,9 @@
-"""The SQLite chunk upsert of bulk imports leaves exactly what `add`'s upsert leaves.
+"""A bulk chunk's upsert, thousands of records in one set-based write, leaves exactly what the
+same records applied one at a time (as separate `add`s) leave.
 
 The same records (new and existing contacts, a key given twice, clears, list members old and
-new) go once through `contacts.write_contacts` (one record at a time, as `add`) and once through
-`upsert_chunk` into two databases; contacts, memberships and history must be identical.
+new) go once through `contacts.write_contacts` one record at a time and once as one chunk into
+two databases; contacts, memberships and history must be identical.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from cee.domain.contacts import ContactRecord
 from cee.domain.writes import ContactOp, WriteContext
 from cee.storage.migrate import apply_migrations
-from cee.storage.sqlite.bulk import upsert_chunk
 from cee.storage.sqlite.connection import connect
 from cee.storage.sqlite.contacts import write_contacts
 
@@ -73,7 +73,7 @@ def test_a_chunk_upsert_equals_one_record_at_a_time(tmp_path: Path) -> None:
     for r in records:
         write_contacts(one_by_one, ctx, ContactOp.UPSERT, [r], 1)
     chunked = database(tmp_path / "b.db")
-    upsert_chunk(chunked, ctx, records, 1)
+    write_contacts(chunked, ctx, ContactOp.UPSERT, records, 1)
     expected, got = snapshot(one_by_one), snapshot(chunked)
     assert got == expected
     _, members, history = got
@@ -88,5 +88,5 @@ def test_a_chunk_upsert_equals_one_record_at_a_time(tmp_path: Path) -> None:
     plain_a, plain_b = database(tmp_path / "c.db"), database(tmp_path / "d.db")
     for r in records:
         write_contacts(plain_a, ctx, ContactOp.UPSERT, [r], None)
-    upsert_chunk(plain_b, ctx, records, None)
+    write_contacts(plain_b, ctx, ContactOp.UPSERT, records, None)
     assert snapshot(plain_b) == snapshot(plain_a)

@@ -6,6 +6,7 @@ web layer turns each entry into the contract's wire shape when it answers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cee.domain.errors import CeeError
@@ -26,3 +27,10 @@ def stored_report(outcomes: list[Outcome]) -> list[dict[str, Any]]:
         {"index": i} if o is None else {"index": i, "error": o.name, "details": o.details}
         for i, o in enumerate(outcomes)
     ]
+
+
+def merge_outcomes(checked: Sequence[object], written: Iterable[Outcome]) -> list[Outcome]:
+    """One outcome per checked record, in order: a record judged invalid before the write keeps
+    its error; each of the others takes the next outcome of the write (made of those only)."""
+    results = iter(written)
+    return [c if isinstance(c, CeeError) else next(results) for c in checked]

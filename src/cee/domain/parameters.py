@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 
 from cee.domain.contacts import ContactRecord, Schema, normalise_contact
-from cee.domain.errors import BadParameter, CeeError, InvalidContact, NotFound, TooLarge
+from cee.domain.errors import BadParameter, CeeError, InvalidContact, TooLarge
+from cee.domain.writes import missing_list
 
 
 def json_value(name: str, raw: Any) -> Any:
@@ -76,10 +77,10 @@ def parse_listid(value: Any, *, required: bool = False) -> int | None:
     # its length before int(), which raises past 4,300 digits and is slow well before that.
     significant = digits.lstrip("0") or "0"
     if len(significant) > _LISTID_DIGITS_MAX:
-        raise NotFound(f"listid: list {_clip(text)} does not exist in this account")
+        raise missing_list(_clip(text))
     number = -int(significant) if negative else int(significant)
     if not 0 < number < 2**63:
-        raise NotFound(f"listid: list {number} does not exist in this account")
+        raise missing_list(number)
     return number
 
 

@@ -19,10 +19,16 @@ import orjson
 from cee.domain.attributes import BUILTIN_ATTRIBUTES, Attribute, Datatype
 from cee.domain.contacts import ContactRecord
 from cee.domain.errors import CeeError, Duplicate, NotFound
-from cee.domain.journal import JournalEntry
+from cee.domain.journal import JournalEntry, Report, applied, emptied, to_write
 from cee.domain.keys import new_secret
-from cee.domain.outcomes import result_word, stored_report
-from cee.domain.writes import ContactOp, WriteContext
+from cee.domain.writes import (
+    ContactOp,
+    WriteContext,
+    absent_contact,
+    blacklist_change,
+    list_left,
+    not_a_member,
+)
 from cee.storage.base import (
     AccountRow,
     ContactView,
@@ -37,12 +43,10 @@ from cee.storage.base import (
 from cee.storage.migrate import apply_migrations
 from cee.storage.postgres.bulk import PostgresBulk
 from cee.storage.postgres.contacts import (
-    CreateJob,
     create_batch,
     dump,
     insert_history,
-    list_owners,
-    missing_list,
+    require_list,
     write_records,
 )
 from cee.storage.postgres.ops import PostgresOps
@@ -310,9 +314,7 @@ class PostgresStore(PostgresBulk, PostgresPanel, PostgresOps, Store):
     ) -> list[Outcome]:
         if op is ContactOp.CREATE:
             assert self._writer is not None, "store is not open"
-            outcomes: list[Outcome] = await self._writer.merge(
-                "create", CreateJob(ctx, records, listid)
-            )
+            outcomes: list[Outcome] = await self._writer.merge("create", (ctx, records, listid))
             return outcomes
         return await self._write(lambda c: write_records(c, ctx, op, records, listid))
 
@@ -356,14 +358,13 @@ class PostgresStore(PostgresBulk, PostgresPanel, PostgresOps, Store):
 
     async def remove_from_list(self, ctx: WriteContext, match_key: str, listid: int) -> None:
         async def remove(conn: Connection) -> None:
-            if (await list_owners(conn, {listid})).get(listid) != ctx.account_id:
-                raise missing_list(listid)
+            await require_list(conn, ctx.account_id, listid)
             found = await conn.fetch(Q.select_contact_for_update, ctx.account_id, [match_key])
             if not found:
-                raise NotFound(f"data: no contact '{match_key}' in this account")
+                raise absent_contact(match_key)
             if await conn.fetchval(Q.delete_member, listid, found[0][0]) is None:
-                raise NotFound(f"data: contact '{match_key}' is not in list {listid}")
-            await insert_history(conn, ctx, [(match_key, {"_list_left": listid})])
+                raise not_a_member(match_key, listid)
+            await insert_history(conn, ctx, [(match_key, list_left(listid))])
 
         await self._write(remove)
 
@@ -375,14 +376,14 @@ class PostgresStore(PostgresBulk, PostgresPanel, PostgresOps, Store):
             if found:
                 contact_id, before = found[0][0], bool(found[0][3])
             else:
-                [result] = await create_batch(conn, [CreateJob(ctx, [record], None)])
+                [result] = await create_batch(conn, [(ctx, [record], None)])
                 if result != [None]:  # created meanwhile by another transaction
                     raise RetryJob()
                 found = await conn.fetch(Q.select_contact_for_update, ctx.account_id, [record.key])
                 contact_id, before = found[0][0], False
             if before != blacklisted:
                 await conn.execute(Q.update_contact_blacklist, blacklisted, contact_id)
-                change = {"_blacklisted": [before, blacklisted]}
+                change = blacklist_change(before, blacklisted)
                 await insert_history(conn, ctx, [(record.key, change)])
 
         await self._write(apply)
@@ -462,37 +463,30 @@ class PostgresStore(PostgresBulk, PostgresPanel, PostgresOps, Store):
         listid: int | None,
     ) -> bool:
         async def apply(conn: Connection) -> bool:
-            if await conn.fetchval(Q.check_claim, entry.id, worker_id) is None:
+            if not await _claimed(conn, entry, worker_id):
                 return False
-            ctx = WriteContext(entry.account_id, entry.requestid, entry.key_prefix, entry.activity)
-            valid = [r for r in records if isinstance(r, ContactRecord)]
-            written: list[Outcome]
+            valid = to_write(records)
+            written: list[Outcome] | NotFound = []
             try:
-                written = await write_records(conn, ctx, op, valid, listid) if valid else []
-            except NotFound as missing:
-                written = [missing for _ in valid]
-            outcomes = iter(written)
-            merged = [r if isinstance(r, CeeError) else next(outcomes) for r in records]
-            await conn.execute(
-                Q.finish_journal, result_word(merged), dump(stored_report(merged)), entry.id
-            )
+                if valid:
+                    written = await write_records(conn, entry.context(), op, valid, listid)
+            except NotFound as gone:  # the list: nothing was written
+                written = gone
+            await _finish(conn, entry, applied(records, written))
             return True
 
         return await self._write(apply)
 
     async def journal_empty_list(self, entry: JournalEntry, worker_id: str, listid: int) -> bool:
         async def apply(conn: Connection) -> bool:
-            if await conn.fetchval(Q.check_claim, entry.id, worker_id) is None:
+            if not await _claimed(conn, entry, worker_id):
                 return False
-            ctx = WriteContext(entry.account_id, entry.requestid, entry.key_prefix, entry.activity)
             outcome: Outcome = None
             try:
-                await _empty_list(conn, ctx, listid)
-            except NotFound as missing:
-                outcome = missing
-            await conn.execute(
-                Q.finish_journal, result_word([outcome]), dump(stored_report([outcome])), entry.id
-            )
+                await _empty_list(conn, entry.context(), listid)
+            except NotFound as gone:
+                outcome = gone
+            await _finish(conn, entry, emptied(outcome))
             return True
 
         return await self._write(apply)
@@ -524,9 +518,17 @@ class PostgresStore(PostgresBulk, PostgresPanel, PostgresOps, Store):
 
 
 async def _empty_list(conn: Connection, ctx: WriteContext, listid: int) -> int:
-    if (await list_owners(conn, {listid})).get(listid) != ctx.account_id:
-        raise missing_list(listid)
+    await require_list(conn, ctx.account_id, listid)
     keys = [r[0] for r in await conn.fetch(Q.select_member_keys, listid)]
-    await insert_history(conn, ctx, [(key, {"_list_left": listid}) for key in keys])
+    await insert_history(conn, ctx, [(key, list_left(listid)) for key in keys])
     await conn.execute(Q.delete_all_members, listid)
     return len(keys)
+
+
+async def _claimed(conn: Connection, entry: JournalEntry, worker_id: str) -> bool:
+    return await conn.fetchval(Q.check_claim, entry.id, worker_id) is not None
+
+
+async def _finish(conn: Connection, entry: JournalEntry, report: Report) -> None:
+    result, records = report
+    await conn.execute(Q.finish_journal, result, dump(records), entry.id)

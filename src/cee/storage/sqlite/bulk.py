@@ -2,8 +2,8 @@
 
 Every write is a named job of the closed table in `jobs.py`, run in the writer's next group
 commit (sent by name to a writer process under `--processes`). A chunk's contacts are
-upserted exactly as `add` upserts them, in set-based statements (`upsert_chunk`), in the same
-transaction as the job's progress.
+upserted exactly as `add` upserts them (`contacts.write_contacts`, set-based whatever the
+number of records), in the same transaction as the job's progress.
 """
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import orjson
 
-from cee.domain.contacts import ContactRecord, creation_changes, merge_attributes
 from cee.domain.keys import new_secret
-from cee.domain.writes import WriteContext
+from cee.domain.writes import ContactOp, WriteContext
 from cee.storage.bulk import BulkJob, Chunk, StoredReject
 from cee.storage.sqlite.connection import Q, utcnow
-from cee.storage.sqlite.contacts import require_list
+from cee.storage.sqlite.contacts import write_contacts
 
 T = TypeVar("T")
 
@@ -148,7 +146,7 @@ def bulk_chunk(
         # NotFound if the list was deleted since the job was accepted: raised, this job's
         # transaction (progress included) rolls back and the import fails naming the list.
         ctx = WriteContext(job.account_id, job.requestid, job.key_prefix, "bulkupload")
-        upsert_chunk(conn, ctx, chunk.records, job.listid)
+        write_contacts(conn, ctx, ContactOp.UPSERT, chunk.records, job.listid)
     conn.executemany(
         Q.insert_bulk_reject,
         [
@@ -164,99 +162,6 @@ def bulk_chunk(
         ],
     )
     return True
-
-
-@dataclass(slots=True)
-class _Contact:
-    """A chunk's view of one contact while its records are applied in order."""
-
-    id: int | None  # None for a contact this chunk creates, until it is inserted
-    attributes: dict[str, Any]
-    member: bool = False  # of the chunk's list
-    record: ContactRecord | None = None  # the record that creates it
-    dirty: bool = False  # an existing contact whose attributes changed
-    joined: bool = False  # joins the list in this chunk
-
-
-def upsert_chunk(
-    conn: sqlite3.Connection, ctx: WriteContext, records: list[ContactRecord], listid: int | None
-) -> None:
-    """The upsert of `add` (`_write_contacts` with UPSERT) for thousands of records at once.
-
-    The same outcome, row for row and history entry for history entry, as applying the records
-    one after another (a key given twice merges into what the first made), but in a handful of
-    statements instead of three or four per record: one read of the existing contacts (and
-    their membership), then one executemany each for inserts, updates, memberships and history.
-    Per-record statements were ~30 s of a million-row import; this is a few.
-    """
-    account_id = ctx.account_id
-    if listid is not None:
-        require_list(conn, account_id, listid)
-    now = utcnow()
-    keys = list(dict.fromkeys(r.key for r in records))
-    contacts: dict[str, _Contact] = {
-        key: _Contact(cid, orjson.loads(attributes))
-        for cid, key, attributes in conn.execute(
-            Q.select_contacts_by_keys, (account_id, orjson.dumps(keys).decode())
-        )
-    }
-    if listid is not None and contacts:
-        ids = orjson.dumps([c.id for c in contacts.values()]).decode()
-        members = {row[0] for row in conn.execute(Q.select_members_among, (listid, ids))}
-        for contact in contacts.values():
-            contact.member = contact.id in members
-    history: list[tuple[str, dict[str, Any], _Contact]] = []
-    for record in records:
-        found = contacts.get(record.key)
-        changes: dict[str, Any]
-        if found is None:
-            attributes = record.stored_attributes()
-            contact = contacts[record.key] = _Contact(None, attributes, record=record)
-            changes = creation_changes(attributes)
-        else:
-            contact = found
-            merged, changes = merge_attributes(contact.attributes, record.attributes)
-            if changes:
-                contact.attributes = merged
-                contact.dirty = contact.id is not None
-        if listid is not None and not contact.member:
-            contact.member = contact.joined = True
-            changes = {**changes, "_list_joined": listid}
-        if changes:
-            history.append((record.key, changes, contact))
-    created = [c for c in contacts.values() if c.record is not None]
-    if created:
-        (last,) = conn.execute(Q.max_contact_id).fetchone()
-        conn.executemany(
-            Q.insert_contact,
-            [
-                (account_id, c.record.key, c.record.key_display, _dumps(c.attributes), now, now)
-                for c in created
-                if c.record is not None
-            ],
-        )
-        (made_json,) = conn.execute(Q.select_contacts_created_after, (last,)).fetchone()
-        made = {key: cid for cid, owner, key in orjson.loads(made_json) if owner == account_id}
-        for contact in created:
-            assert contact.record is not None
-            contact.id = made[contact.record.key]
-    conn.executemany(
-        Q.update_contact_attributes,
-        [(_dumps(c.attributes), now, c.id) for c in contacts.values() if c.dirty],
-    )
-    if listid is not None:
-        conn.executemany(
-            Q.insert_member, [(listid, c.id, now) for c in contacts.values() if c.joined]
-        )
-    who = (ctx.requestid, ctx.key_prefix, ctx.activity)
-    conn.executemany(
-        Q.insert_history,
-        [(account_id, key, *who, _dumps(changes), now, c.id) for key, changes, c in history],
-    )
-
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
 
 
 def webhook_secret(conn: sqlite3.Connection, account_id: int, rotate: bool) -> str:

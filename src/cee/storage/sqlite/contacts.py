@@ -1,7 +1,9 @@
-"""Contact writes on SQLite: create, merge, list membership, blacklist, erasure.
+"""Contact writes on SQLite: the plans of `domain/writes.py` carried out in SQL.
 
 Write jobs: functions of the write connection, run by the writer in a group commit and named in
-the job table (`jobs.py`).
+the job table (`jobs.py`). The rules (what an existing key means, which record creates a
+contact, what each history entry says, the messages) are the domain's; this module only reads
+what a plan depends on and writes what it says.
 """
 
 from __future__ import annotations
@@ -11,11 +13,39 @@ from typing import Any
 
 import orjson
 
-from cee.domain.contacts import ContactRecord, creation_changes, merge_attributes
-from cee.domain.errors import Duplicate, NotFound
+from cee.domain.contacts import ContactRecord, creation_changes
+from cee.domain.errors import NotFound
 from cee.domain.outcomes import Outcome
-from cee.domain.writes import ContactOp, WriteContext
+from cee.domain.writes import (
+    Change,
+    ContactOp,
+    CreateJob,
+    Stored,
+    WriteContext,
+    absent_contact,
+    blacklist_change,
+    list_left,
+    missing_list,
+    not_a_member,
+    owns_list,
+    plan_creates,
+    plan_merge,
+)
 from cee.storage.sqlite.connection import Q, dump, utcnow
+
+
+def list_owners(conn: sqlite3.Connection, wanted: set[tuple[int, int]]) -> dict[int, int]:
+    """Of the (account, list id) pairs asked for, list id -> account for those that exist."""
+    return {
+        listid: account_id
+        for account_id, listid in wanted
+        if conn.execute(Q.list_exists, (listid, account_id)).fetchone() is not None
+    }
+
+
+def require_list(conn: sqlite3.Connection, account_id: int, listid: int) -> None:
+    if not owns_list(list_owners(conn, {(account_id, listid)}), account_id, listid):
+        raise missing_list(listid)
 
 
 def remove_from_list(
@@ -24,10 +54,10 @@ def remove_from_list(
     require_list(conn, ctx.account_id, listid)
     row = conn.execute(Q.select_contact_for_update, (ctx.account_id, match_key)).fetchone()
     if row is None:
-        raise NotFound(f"data: no contact '{match_key}' in this account")
+        raise absent_contact(match_key)
     if conn.execute(Q.delete_member, (listid, row[0])).fetchone() is None:
-        raise NotFound(f"data: contact '{match_key}' is not in list {listid}")
-    add_history(conn, ctx, match_key, {"_list_left": listid}, utcnow())
+        raise not_a_member(match_key, listid)
+    add_history(conn, ctx, [(match_key, list_left(listid))], utcnow())
 
 
 def set_blacklisted(
@@ -41,13 +71,13 @@ def set_blacklisted(
             Q.insert_contact,
             (ctx.account_id, record.key, record.key_display, dump(attributes), now, now),
         ).fetchone()
-        add_history(conn, ctx, record.key, creation_changes(attributes), now)
+        add_history(conn, ctx, [(record.key, creation_changes(attributes))], now)
         before = False
     else:
         before = bool(row[2])
     if before != blacklisted:
         conn.execute(Q.update_contact_blacklist, (int(blacklisted), now, row[0]))
-        add_history(conn, ctx, record.key, {"_blacklisted": [before, blacklisted]}, now)
+        add_history(conn, ctx, [(record.key, blacklist_change(before, blacklisted))], now)
 
 
 def erase_contact(conn: sqlite3.Connection, ctx: WriteContext, match_key: str) -> bool:
@@ -60,30 +90,24 @@ def erase_contact(conn: sqlite3.Connection, ctx: WriteContext, match_key: str) -
     return True
 
 
-def require_list(conn: sqlite3.Connection, account_id: int, listid: int) -> None:
-    if conn.execute(Q.list_exists, (listid, account_id)).fetchone() is None:
-        raise NotFound(f"listid: list {listid} does not exist in this account")
-
-
 def empty_list(conn: sqlite3.Connection, ctx: WriteContext, listid: int) -> int:
     require_list(conn, ctx.account_id, listid)
-    now = utcnow()
     keys = [r[0] for r in conn.execute(Q.select_member_keys, (listid,))]
-    for key in keys:
-        add_history(conn, ctx, key, {"_list_left": listid}, now)
+    add_history(conn, ctx, [(key, list_left(listid)) for key in keys], utcnow())
     conn.execute(Q.delete_all_members, (listid,))
     return len(keys)
 
 
 def add_history(
-    conn: sqlite3.Connection, ctx: WriteContext, key: str, changes: dict[str, Any], now: str
+    conn: sqlite3.Connection, ctx: WriteContext, entries: list[Change], now: str
 ) -> None:
+    """One request's history entries, in order. The contact's id, the last parameter, is left
+    to the statement to look up."""
     who = (ctx.requestid, ctx.key_prefix, ctx.activity)
-    # The contact's id, the last parameter, is left to the statement to look up.
-    conn.execute(Q.insert_history, (ctx.account_id, key, *who, dump(changes), now, None))
-
-
-CreateJob = tuple[WriteContext, list[ContactRecord], int | None]
+    conn.executemany(
+        Q.insert_history,
+        [(ctx.account_id, key, *who, dump(changes), now, None) for key, changes in entries],
+    )
 
 
 def create_contacts(
@@ -91,58 +115,53 @@ def create_contacts(
 ) -> list[list[Outcome] | NotFound]:
     """Create the records of many addsync requests at once (the writer merges them).
 
-    Per job, the same outcomes as `write_contacts` with CREATE: Duplicate for a key that exists
-    (or came earlier in the same batch), NotFound for the whole job if its list does not exist.
-    A handful of statements per transaction rather than a few per record: each statement
-    re-takes the GIL from the event loop, which is what bounded the hot path.
+    Per job, the outcomes of `plan_creates`: Duplicate for a key that exists (or came earlier
+    in the same batch), NotFound for the whole job if its list is not the account's. A handful
+    of statements per transaction rather than a few per record: each statement re-takes the
+    GIL from the event loop, which is what bounded the hot path.
     """
     now = utcnow()
-    missing: dict[tuple[int, int], NotFound] = {}
-    for owner, wanted in {(ctx.account_id, lid) for ctx, _, lid in jobs if lid is not None}:
-        try:
-            require_list(conn, owner, wanted)
-        except NotFound as exc:
-            missing[owner, wanted] = exc
-    rows: list[tuple[Any, ...]] = []
-    for ctx, records, listid in jobs:
-        if listid is None or (ctx.account_id, listid) not in missing:
-            for record in records:
-                attributes = record.stored_attributes()
-                rows.append((ctx.account_id, record.key, record.key_display, attributes, now, now))
+    wanted = {(ctx.account_id, lid) for ctx, _, lid in jobs if lid is not None}
+    plan = plan_creates(jobs, list_owners(conn, wanted) if wanted else {})
+    new = plan.new
     # New rows get ids above the current maximum (INTEGER PRIMARY KEY without AUTOINCREMENT),
     # so one query after the insert says which keys were created, without RETURNING a row
     # per record.
     (last,) = conn.execute(Q.max_contact_id).fetchone()
-    conn.executemany(Q.insert_contact, [(*r[:3], dump(r[3]), *r[4:]) for r in rows])
+    conn.executemany(
+        Q.insert_contact,
+        [
+            (c.ctx.account_id, c.record.key, c.record.key_display, dump(c.attributes), now, now)
+            for c in new
+        ],
+    )
     (created_json,) = conn.execute(Q.select_contacts_created_after, (last,)).fetchone()
     created = {(account, key): cid for cid, account, key in orjson.loads(created_json)}
-    results: list[list[Outcome] | NotFound] = []
     members: list[tuple[int, int, str]] = []
     history: list[tuple[Any, ...]] = []
-    at = iter(rows)
-    for ctx, records, listid in jobs:
-        if listid is not None and (ctx.account_id, listid) in missing:
-            results.append(missing[ctx.account_id, listid])
+    for c in new:
+        ctx = c.ctx
+        contact_id = created.get((ctx.account_id, c.record.key))
+        if contact_id is None:  # it existed: the plan settles it as a duplicate
             continue
-        outcomes: list[Outcome] = []
-        for record in records:
-            attributes = next(at)[3]
-            contact_id = created.pop((ctx.account_id, record.key), None)
-            if contact_id is None:  # it existed, or an earlier record of the batch made it
-                outcomes.append(Duplicate.entry(record.key_display, "uniqid"))
-                continue
-            changes: dict[str, Any] = creation_changes(attributes)
-            if listid is not None:
-                members.append((listid, contact_id, now))
-                changes["_list_joined"] = listid
-            who = (ctx.requestid, ctx.key_prefix, ctx.activity)
-            history.append((ctx.account_id, record.key, *who, dump(changes), now, contact_id))
-            outcomes.append(None)
-        results.append(outcomes)
+        if c.listid is not None:
+            members.append((c.listid, contact_id, now))
+        history.append(
+            (
+                ctx.account_id,
+                c.record.key,
+                ctx.requestid,
+                ctx.key_prefix,
+                ctx.activity,
+                dump(c.changes),
+                now,
+                contact_id,
+            )
+        )
     if members:
         conn.executemany(Q.insert_member, members)
     conn.executemany(Q.insert_history, history)
-    return results
+    return plan.settle(created)
 
 
 def write_contacts(
@@ -152,46 +171,52 @@ def write_contacts(
     records: list[ContactRecord],
     listid: int | None,
 ) -> list[Outcome]:
-    if listid is not None:
-        require_list(conn, ctx.account_id, listid)
-    now = utcnow()
+    """Write one caller's records (an add, an update, a bulk chunk of thousands); NotFound,
+    writing nothing, if `listid` is not the account's.
+
+    Set-based whatever the number of records: one read of the stored contacts (and of which
+    are members of the list), then one executemany each for inserts, updates, memberships and
+    history. Per-record statements were ~30 s of a million-row import; this is a few.
+    """
+    if op is ContactOp.CREATE:
+        [result] = create_contacts(conn, [(ctx, records, listid)])
+        if isinstance(result, NotFound):
+            raise result
+        return result
     account_id = ctx.account_id
-    outcomes: list[Outcome] = []
-    for record in records:
-        changes: dict[str, Any] | None
-        if op is ContactOp.CREATE:
-            attributes = record.stored_attributes()
-            row = conn.execute(
-                Q.insert_contact,
-                (account_id, record.key, record.key_display, dump(attributes), now, now),
-            ).fetchone()
-            if row is None:
-                outcomes.append(Duplicate.entry(record.key_display, "uniqid"))
-                continue
-            contact_id, changes = row[0], creation_changes(attributes)
-        else:
-            found = conn.execute(Q.select_contact_for_update, (account_id, record.key)).fetchone()
-            if found is None and op is ContactOp.UPDATE:
-                outcomes.append(NotFound(f"data: no contact '{record.key_display}' to update"))
-                continue
-            if found is None:
-                attributes = record.stored_attributes()
-                contact_id = conn.execute(
-                    Q.insert_contact,
-                    (account_id, record.key, record.key_display, dump(attributes), now, now),
-                ).fetchone()[0]
-                changes = creation_changes(attributes)
-            else:
-                contact_id = found[0]
-                merged, changes = merge_attributes(orjson.loads(found[1]), record.attributes)
-                if changes:
-                    conn.execute(Q.update_contact_attributes, (dump(merged), now, contact_id))
-        if (
-            listid is not None
-            and conn.execute(Q.insert_member, (listid, contact_id, now)).fetchone()
-        ):
-            changes = {**changes, "_list_joined": listid}
-        if changes:
-            add_history(conn, ctx, record.key, changes, now)
-        outcomes.append(None)
-    return outcomes
+    if listid is not None:
+        require_list(conn, account_id, listid)
+    keys = dump(list(dict.fromkeys(r.key for r in records)))
+    stored = {
+        key: Stored(cid, orjson.loads(attributes))
+        for cid, key, attributes in conn.execute(Q.select_contacts_by_keys, (account_id, keys))
+    }
+    plan = plan_merge(ctx, op, records, listid, stored)
+    now = utcnow()
+    if plan.new:
+        (last,) = conn.execute(Q.max_contact_id).fetchone()
+        conn.executemany(
+            Q.insert_contact,
+            [
+                (account_id, c.record.key, c.record.key_display, dump(c.attributes), now, now)
+                for c in plan.new
+            ],
+        )
+        if listid is not None:
+            (made,) = conn.execute(Q.select_contacts_created_after, (last,)).fetchone()
+            conn.executemany(
+                Q.insert_member, [(listid, cid, now) for cid, _, _ in orjson.loads(made)]
+            )
+    if plan.updated:
+        conn.executemany(
+            Q.update_contact_attributes,
+            [(dump(attributes), now, contact_id) for contact_id, attributes in plan.updated],
+        )
+    joined: set[int] = set()
+    if plan.members:
+        ids = dump(plan.members)
+        already = {row[0] for row in conn.execute(Q.select_members_among, (listid, ids))}
+        joined = {cid for cid in plan.members if cid not in already}
+        conn.executemany(Q.insert_member, [(listid, cid, now) for cid in joined])
+    add_history(conn, ctx, plan.history(joined), now)
+    return plan.outcomes

@@ -1,7 +1,8 @@
 """The async journal on SQLite: append, claim, apply, release.
 
 Write jobs: functions of the write connection, run by the writer in a group commit and named in
-the job table (`jobs.py`).
+the job table (`jobs.py`). What an applied entry reports is the domain's (`domain/journal.py`);
+here are its three steps in the one transaction: the claim still held, the write, the report.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import orjson
 
 from cee.domain.contacts import ContactRecord
 from cee.domain.errors import CeeError, NotFound
-from cee.domain.journal import JournalEntry
-from cee.domain.outcomes import Outcome, result_word, stored_report
-from cee.domain.writes import ContactOp, WriteContext
+from cee.domain.journal import JournalEntry, Report, applied, emptied, to_write
+from cee.domain.outcomes import Outcome
+from cee.domain.writes import ContactOp
 from cee.storage.sqlite.connection import Q, dump, utcnow
 from cee.storage.sqlite.contacts import empty_list, write_contacts
 
@@ -32,6 +33,15 @@ def claim_journal(
     )
 
 
+def _claimed(conn: sqlite3.Connection, entry: JournalEntry, worker_id: str) -> bool:
+    return conn.execute(Q.check_claim, (entry.id, worker_id)).fetchone() is not None
+
+
+def _finish(conn: sqlite3.Connection, entry: JournalEntry, report: Report) -> None:
+    result, records = report
+    conn.execute(Q.finish_journal, (result, dump(records), utcnow(), entry.id))
+
+
 def journal_apply(
     conn: sqlite3.Connection,
     entry: JournalEntry,
@@ -40,39 +50,30 @@ def journal_apply(
     records: list[ContactRecord | CeeError],
     listid: int | None,
 ) -> bool:
-    if conn.execute(Q.check_claim, (entry.id, worker_id)).fetchone() is None:
+    if not _claimed(conn, entry, worker_id):
         return False
-    ctx = WriteContext(entry.account_id, entry.requestid, entry.key_prefix, entry.activity)
-    valid = [r for r in records if isinstance(r, ContactRecord)]
-    written: list[Outcome]
+    valid = to_write(records)
+    written: list[Outcome] | NotFound = []
     try:
-        written = write_contacts(conn, ctx, op, valid, listid) if valid else []
-    except NotFound as missing_list:
-        written = [missing_list for _ in valid]
-    outcomes = iter(written)
-    merged = [r if isinstance(r, CeeError) else next(outcomes) for r in records]
-    conn.execute(
-        Q.finish_journal,
-        (result_word(merged), dump(stored_report(merged)), utcnow(), entry.id),
-    )
+        if valid:
+            written = write_contacts(conn, entry.context(), op, valid, listid)
+    except NotFound as gone:  # the list: nothing was written
+        written = gone
+    _finish(conn, entry, applied(records, written))
     return True
 
 
 def journal_empty_list(
     conn: sqlite3.Connection, entry: JournalEntry, worker_id: str, listid: int
 ) -> bool:
-    if conn.execute(Q.check_claim, (entry.id, worker_id)).fetchone() is None:
+    if not _claimed(conn, entry, worker_id):
         return False
-    ctx = WriteContext(entry.account_id, entry.requestid, entry.key_prefix, entry.activity)
     outcome: Outcome = None
     try:
-        empty_list(conn, ctx, listid)
-    except NotFound as missing_list:
-        outcome = missing_list
-    conn.execute(
-        Q.finish_journal,
-        (result_word([outcome]), dump(stored_report([outcome])), utcnow(), entry.id),
-    )
+        empty_list(conn, entry.context(), listid)
+    except NotFound as gone:
+        outcome = gone
+    _finish(conn, entry, emptied(outcome))
     return True
 
 

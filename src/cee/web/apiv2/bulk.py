@@ -14,6 +14,7 @@ from typing import Any
 
 from cee.domain.attributes import Datatype, ValueRejected, convert
 from cee.domain.errors import BadParameter, NotFound
+from cee.domain.writes import missing_list
 from cee.ingest.imports.guard import AllowList, Refused, check_url
 from cee.storage.bulk import BulkJob, StoredReject
 from cee.web.apiv2.call import Answer, ApiCall, RawBody
@@ -43,7 +44,7 @@ async def bulkupload(call: ApiCall) -> Answer:
     if listid is not None:
         owned = {row.id for row in await engine.store.lists(call.account_id)}
         if listid not in owned:
-            raise NotFound(f"listid: list {listid} does not exist in this account")
+            raise missing_list(listid)
     allow = AllowList.parse(engine.settings.bulk_allow_hosts)
     path = await _checked_url(call, "path", allow, required=True)
     callback = await _checked_url(call, "callback", allow, required=False)

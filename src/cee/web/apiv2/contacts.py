@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from cee.domain.contacts import ContactRecord, normalise_contact, primary_key_value
-from cee.domain.errors import CeeError, NotFound
 from cee.domain.journal import JournalEntry
-from cee.domain.outcomes import Outcome, result_word
+from cee.domain.outcomes import merge_outcomes, result_word
 from cee.domain.parameters import parse_data, parse_key_data, validate_all
-from cee.domain.writes import ContactOp
+from cee.domain.writes import ContactOp, absent_contact
 from cee.web.apiv2.call import Answer, ApiCall
 from cee.web.errors import record_entry
 
@@ -28,8 +27,8 @@ async def write(call: ApiCall, op: ContactOp) -> Answer:
         return 200, {"requestid": call.requestid, "result": "Success"}
     checked = validate_all(raw, schema)
     valid = [r for r in checked if isinstance(r, ContactRecord)]
-    written = iter(await store.write_contacts(call.context(), op, valid, listid) if valid else [])
-    outcomes: list[Outcome] = [r if isinstance(r, CeeError) else next(written) for r in checked]
+    written = await store.write_contacts(call.context(), op, valid, listid) if valid else []
+    outcomes = merge_outcomes(checked, written)
     return 200, {
         "requestid": call.requestid,
         "result": result_word(outcomes),
@@ -98,7 +97,7 @@ async def view(call: ApiCall) -> Answer:
     key, display = contact_key(call)
     found = await call.engine.store.get_contact(call.account_id, key)
     if found is None:
-        raise NotFound(f"data: no contact '{display}' in this account")
+        raise absent_contact(display)
     return 200, {
         "status": "success",
         "result": {
@@ -127,7 +126,7 @@ async def unblacklist(call: ApiCall) -> Answer:
     key, display = contact_key(call)
     store = call.engine.store
     if await store.get_contact(call.account_id, key) is None:
-        raise NotFound(f"data: no contact '{display}' in this account")
+        raise absent_contact(display)
     pk = call.engine.catalog.schema(call.account_id).primary_key
     record = ContactRecord(key=key, key_display=display, attributes={pk: display})
     await store.set_blacklisted(call.context(), record, False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from cee.domain.contacts import primary_key_value
-from cee.domain.errors import NotFound
 from cee.domain.exports import (
     CHANNEL_CHANGES,
     MAX_BATCH_SIZE,
@@ -22,6 +21,7 @@ from cee.domain.exports import (
     primary_key_given,
     seven_days,
 )
+from cee.domain.writes import absent_contact
 from cee.storage.base import HistoryEntry
 from cee.web.apiv2.call import Answer, ApiCall
 
@@ -34,7 +34,7 @@ async def _contact_key(call: ApiCall, given: Any) -> tuple[str, str]:
     key, display = primary_key_value(given, schema)
     found = await call.engine.store.get_contact(call.account_id, key)
     if found is None:
-        raise NotFound(f"primary_key: no contact '{display}' in this account")
+        raise absent_contact(display, "primary_key")
     return key, found.primary_key
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cee.domain.contacts import primary_key_value
-from cee.domain.errors import BadParameter, NotFound
+from cee.domain.errors import BadParameter
 from cee.domain.exports import export_data, parse_day, primary_key_given, stamp
+from cee.domain.writes import absent_contact
 from cee.web.apiv2.call import Answer, ApiCall
 
 
@@ -42,7 +43,7 @@ async def get_user_summary_data(call: ApiCall) -> Answer:
     store = call.engine.store
     found = await store.get_contact(call.account_id, key)
     if found is None:
-        raise NotFound(f"primary_key: no contact '{display}' in this account")
+        raise absent_contact(display, "primary_key")
     history = await store.history(
         call.account_id,
         key,
