@@ -31,6 +31,7 @@ from cee.domain.writes import (
     plan_creates,
     plan_merge,
 )
+from cee.storage.base import ContactView, HistoryEntry
 from cee.storage.sqlite.connection import Q, dump, utcnow
 
 
@@ -220,3 +221,59 @@ def write_contacts(
         conn.executemany(Q.insert_member, [(listid, cid, now) for cid in joined])
     add_history(conn, ctx, plan.history(joined), now)
     return plan.outcomes
+
+
+# -- reads: functions of a reader connection (SqliteStore._read runs them on its threads) ----------
+
+
+def read_contact(conn: sqlite3.Connection, account_id: int, match_key: str) -> ContactView | None:
+    row = conn.execute(Q.select_contact, (account_id, match_key)).fetchone()
+    if row is None:
+        return None
+    lists = [r[0] for r in conn.execute(Q.select_contact_lists, (row[0],))]
+    return ContactView(
+        primary_key=row[1],
+        attributes=orjson.loads(row[2]),
+        lists=lists,
+        email_blacklisted=bool(row[3]),
+        created_at=row[4],
+        updated_at=row[5],
+    )
+
+
+def read_page(
+    conn: sqlite3.Connection, account_id: int, listid: int | None, after: int, limit: int
+) -> list[tuple[int, ContactView]]:
+    """One keyset page of an export: (id, contact) after id `after`, of a list or all."""
+    if listid is None:
+        rows = conn.execute(Q.export_contacts_page, (account_id, after, limit))
+    else:
+        rows = conn.execute(Q.export_list_page, (account_id, listid, after, limit))
+    return [
+        (
+            row[0],
+            ContactView(
+                primary_key=row[1],
+                attributes=orjson.loads(row[2]),
+                lists=sorted(orjson.loads(row[6])),
+                email_blacklisted=bool(row[3]),
+                created_at=row[4],
+                updated_at=row[5],
+            ),
+        )
+        for row in rows
+    ]
+
+
+def read_history_page(
+    conn: sqlite3.Connection, where: tuple[Any, ...], offset: int, limit: int | None
+) -> tuple[int, list[HistoryEntry]]:
+    # One connection, one read transaction: the count and the page agree.
+    conn.execute("BEGIN")
+    try:
+        (total,) = conn.execute(Q.count_history_page, where).fetchone()
+        page = -1 if limit is None else limit  # SQLite's "no limit"
+        rows = conn.execute(Q.select_history_page, (*where, page, offset)).fetchall()
+    finally:
+        conn.execute("COMMIT")
+    return int(total), [HistoryEntry(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]

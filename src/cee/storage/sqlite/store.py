@@ -39,6 +39,7 @@ from cee.storage.base import (
     UserRow,
 )
 from cee.storage.migrate import apply_migrations
+from cee.storage.sqlite import contacts
 from cee.storage.sqlite.bulk import SqliteBulk
 from cee.storage.sqlite.connection import Q, connect, dump, utcnow
 from cee.storage.sqlite.jobs import JOBS, Job
@@ -305,46 +306,12 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
         return outcomes
 
     async def get_contact(self, account_id: int, match_key: str) -> ContactView | None:
-        def read(conn: sqlite3.Connection) -> ContactView | None:
-            row = conn.execute(Q.select_contact, (account_id, match_key)).fetchone()
-            if row is None:
-                return None
-            lists = [r[0] for r in conn.execute(Q.select_contact_lists, (row[0],))]
-            return ContactView(
-                primary_key=row[1],
-                attributes=orjson.loads(row[2]),
-                lists=lists,
-                email_blacklisted=bool(row[3]),
-                created_at=row[4],
-                updated_at=row[5],
-            )
-
-        return await self._read(read)
+        return await self._read(lambda c: contacts.read_contact(c, account_id, match_key))
 
     async def export_page(
         self, account_id: int, listid: int | None, after: int, limit: int
     ) -> list[tuple[int, ContactView]]:
-        def read(conn: sqlite3.Connection) -> list[tuple[int, ContactView]]:
-            if listid is None:
-                rows = conn.execute(Q.export_contacts_page, (account_id, after, limit))
-            else:
-                rows = conn.execute(Q.export_list_page, (account_id, listid, after, limit))
-            return [
-                (
-                    row[0],
-                    ContactView(
-                        primary_key=row[1],
-                        attributes=orjson.loads(row[2]),
-                        lists=sorted(orjson.loads(row[6])),
-                        email_blacklisted=bool(row[3]),
-                        created_at=row[4],
-                        updated_at=row[5],
-                    ),
-                )
-                for row in rows
-            ]
-
-        return await self._read(read)
+        return await self._read(lambda c: contacts.read_page(c, account_id, listid, after, limit))
 
     async def remove_from_list(self, ctx: WriteContext, match_key: str, listid: int) -> None:
         await self._write("remove_from_list", ctx, match_key, listid)
@@ -383,20 +350,7 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
         limit: int | None = None,
     ) -> tuple[int, list[HistoryEntry]]:
         where = (account_id, match_key, since, until, activity, change)
-
-        def read(conn: sqlite3.Connection) -> tuple[int, list[Any]]:
-            # One connection, one read transaction: the count and the page agree.
-            conn.execute("BEGIN")
-            try:
-                (total,) = conn.execute(Q.count_history_page, where).fetchone()
-                page = -1 if limit is None else limit  # SQLite's "no limit"
-                rows = conn.execute(Q.select_history_page, (*where, page, offset)).fetchall()
-            finally:
-                conn.execute("COMMIT")
-            return int(total), rows
-
-        total, rows = await self._read(read)
-        return total, [HistoryEntry(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
+        return await self._read(lambda c: contacts.read_history_page(c, where, offset, limit))
 
     # -- the async journal ----------------------------------------------------------------
 
