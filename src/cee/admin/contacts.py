@@ -14,7 +14,7 @@ from cee.admin import audit
 from cee.domain.attributes import Attribute
 from cee.domain.contacts import ContactRecord, Schema, normalise_contact, primary_key_value
 from cee.domain.errors import NotFound
-from cee.domain.writes import ContactOp, WriteContext
+from cee.domain.writes import ContactOp, WriteContext, absent_contact
 from cee.storage.base import ContactView, HistoryEntry, Store
 
 
@@ -48,7 +48,7 @@ async def find_contact(store: Store, account_id: int, value: str) -> Contact:
     key, display = primary_key_value(value, found_schema)
     view = await store.get_contact(account_id, key)
     if view is None:
-        raise NotFound(f"data: no contact '{display}' in this account")
+        raise absent_contact(display)
     return Contact(key, view, attributes, found_schema.primary_key)
 
 
