@@ -10,7 +10,7 @@ value as first given is kept for display.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cee.domain.attributes import Datatype, ValueRejected, convert, converter, parse_mobile
@@ -26,6 +26,13 @@ class Schema:
     # Where a mobile number without a country code is read; None: the deployment's default
     # (the phone_region setting). Set per account under Admin → Account Configuration.
     phone_region: str | None = None
+    # Each attribute's converter, looked up once per schema rather than once per value.
+    converters: dict[str, Callable[[Any], Any]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self.converters.update((n, self.converter(d)) for n, d in self.attributes.items())
 
     def convert(self, datatype: Datatype, value: Any) -> Any:
         if datatype is Datatype.MOBILE and self.phone_region:
@@ -65,13 +72,15 @@ def normalise_contact(raw: Any, schema: Schema) -> ContactRecord:
     """Validate one contact object against the schema; InvalidContact names the attribute."""
     if not isinstance(raw, dict):
         raise InvalidContact(f"data: expected a JSON object of attributes, got {_kind(raw)}")
+    converters = schema.converters
     attributes: dict[str, Any] = {}
     for given_name, value in raw.items():
-        name = given_name.strip().upper()
+        # Names are usually sent as defined (upper-case, no spaces): then they are the name.
+        name = given_name if given_name in converters else given_name.strip().upper()
         if name in attributes:
             raise InvalidContact(f"{name}: given more than once (names ignore case)")
-        datatype = schema.attributes.get(name)
-        if datatype is None:
+        convert_value = converters.get(name)
+        if convert_value is None:
             raise InvalidContact(_undefined(name))
         # JSON null is what PHP clients send for an empty field: it clears, as "" does,
         # rather than failing the record or being stored as the text "null".
@@ -79,8 +88,9 @@ def normalise_contact(raw: Any, schema: Schema) -> ContactRecord:
             attributes[name] = None
             continue
         try:
-            attributes[name] = schema.convert(datatype, value)
+            attributes[name] = convert_value(value)
         except ValueRejected as exc:
+            datatype = schema.attributes[name]
             raise InvalidContact(f"{name}: {exc} ({datatype.value} attribute)") from None
     return _keyed(attributes, schema)
 

@@ -37,15 +37,35 @@ def _strict(name: str, value: str) -> str:
 # not exactly parse_qsl, found by comparing the two on random inputs: it decodes invalid UTF-8
 # into something else instead of failing, decodes %3D and %26 before splitting on them, and
 # leaves escapes undecoded in a name without '='. Any of these sends the input to parse_qsl.
-_NOT_FAST_ESCAPE = re.compile(rb"%(?!(?!3[dD]|26)[0-7][0-9A-Fa-f])")
+_NOT_FAST_ESCAPE = re.compile(rb"%(?:3[dD]|26|[0-7](?![0-9A-Fa-f])|(?![0-7]))")
 
 
 def _fast_parsable(raw: bytes) -> bool:
-    return (
-        raw.isascii()
-        and not _NOT_FAST_ESCAPE.search(raw)
-        and all(b"=" in pair for pair in raw.split(b"&"))
-    )
+    if not raw.isascii() or _NOT_FAST_ESCAPE.search(raw):
+        return False
+    if b"&" not in raw:  # one pair, as a form of only `data` is
+        return b"=" in raw
+    return all(b"=" in pair for pair in raw.split(b"&"))
+
+
+# Query strings seen lately and what they parse to: every request of a client sends the same
+# one (`type=contact&activity=addsync&apikey=...`), so it is parsed once, not per request.
+# Bounded (emptied when full), so that junk query strings cannot grow it.
+_QUERIES: dict[bytes, Params] = {}
+_QUERIES_MAX = 1024
+_QUERY_MAX_BYTES = 512
+
+
+def parse_query(raw: bytes) -> Params:
+    """`parse_urlencoded` of a query string, remembered; a fresh dict the caller may change."""
+    known = _QUERIES.get(raw)
+    if known is None:
+        known = parse_urlencoded(raw)  # raises for a refused query: nothing is remembered
+        if len(raw) <= _QUERY_MAX_BYTES:
+            if len(_QUERIES) >= _QUERIES_MAX:
+                _QUERIES.clear()
+            _QUERIES[raw] = known
+    return dict(known)
 
 
 def parse_urlencoded(raw: bytes | str) -> Params:
@@ -155,10 +175,26 @@ def _looks_like_form(body: bytes) -> bool:
     return all(pair.partition(b"=")[0] and b"=" in pair for pair in text.split(b"&"))
 
 
+# Content-Types seen lately, parsed: clients send the same one on every request. Bounded.
+_CONTENT_TYPES: dict[bytes, tuple[bytes, dict[bytes, bytes]]] = {}
+_CONTENT_TYPES_MAX = 256
+
+
+def _content_type(raw: bytes) -> tuple[bytes, dict[bytes, bytes]]:
+    known = _CONTENT_TYPES.get(raw)
+    if known is None:
+        known = parse_options_header(raw)
+        if len(raw) <= 256:
+            if len(_CONTENT_TYPES) >= _CONTENT_TYPES_MAX:
+                _CONTENT_TYPES.clear()
+            _CONTENT_TYPES[raw] = known
+    return known
+
+
 def parse_body(content_type: bytes, body: bytes) -> Params:
     if not body:
         return {}
-    mime, options = parse_options_header(content_type)
+    mime, options = _content_type(content_type)
     if mime == b"multipart/form-data":
         boundary = options.get(b"boundary")
         if not boundary:
