@@ -97,7 +97,9 @@ def run_cli(db: Database, *args: str, check: bool = True) -> subprocess.Complete
     """Run `cee ARGS...` against the database; CLI flags go after the subcommand path."""
     proc = subprocess.run([CEE, *args, *db.args()], capture_output=True, text=True, timeout=60)
     if check and proc.returncode != 0:
-        raise AssertionError(f"cee {' '.join(args)} failed: {proc.stderr}")
+        raise AssertionError(
+            f"cee {' '.join(args)} failed (exit {proc.returncode}): {proc.stderr}{proc.stdout}"
+        )
     return proc
 
 
