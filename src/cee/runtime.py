@@ -65,9 +65,7 @@ async def watch_bulk_jobs(engine: Engine) -> None:
 
 async def flush_request_metrics(engine: Engine) -> None:
     """Background job: hand the request counts to prometheus_client once a second."""
-    from cee.metrics import flush_often
-
-    await flush_often()
+    await metrics.flush_often()
 
 
 async def watch_journal_depth(engine: Engine) -> None:
