@@ -130,7 +130,7 @@ def create_contacts(
     # per record.
     (last,) = conn.execute(Q.max_contact_id).fetchone()
     conn.executemany(
-        Q.insert_contact,
+        Q.insert_new_contacts,
         [
             (c.ctx.account_id, c.record.key, c.record.key_display, dump(c.attributes), now, now)
             for c in new
@@ -197,7 +197,7 @@ def write_contacts(
     if plan.new:
         (last,) = conn.execute(Q.max_contact_id).fetchone()
         conn.executemany(
-            Q.insert_contact,
+            Q.insert_new_contacts,
             [
                 (account_id, c.record.key, c.record.key_display, dump(c.attributes), now, now)
                 for c in plan.new

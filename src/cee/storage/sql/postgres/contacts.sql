@@ -59,6 +59,13 @@ DELETE FROM list_members WHERE contact_id = $1;
 -- name: delete-contact!
 DELETE FROM contacts WHERE id = $1;
 
+-- name: insert-new-contacts!
+-- The SQLite store's batched insert (its created rows read back by id); PostgreSQL's store
+-- uses insert-contact and never runs this: kept so that both dialects define the same names.
+INSERT INTO contacts (account_id, match_key, key_display, attributes, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (account_id, match_key) DO NOTHING;
+
 -- name: max-contact-id
 -- The SQLite store's way of telling created rows apart; PostgreSQL's store uses RETURNING
 -- (insert-contact) and never runs this: kept so that both dialects define the same names.

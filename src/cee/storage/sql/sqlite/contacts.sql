@@ -6,6 +6,14 @@ VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (account_id, match_key) DO NOTHING
 RETURNING id;
 
+-- name: insert-new-contacts!
+-- insert-contact for a batch (executemany) whose created rows are then read back by id
+-- (max-contact-id, select-contacts-created-after): without RETURNING, which under executemany
+-- measured ~45 % of the insert's CPU (3.9 against 2.2 µs a contact) for rows nobody reads.
+INSERT INTO contacts (account_id, match_key, key_display, attributes, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (account_id, match_key) DO NOTHING;
+
 -- name: select-contact-for-update
 SELECT id, attributes, email_blacklisted FROM contacts WHERE account_id = ? AND match_key = ?;
 
