@@ -103,7 +103,9 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
         writer = self._writer
         if isinstance(writer, Writer):
             if job.many:
-                value = await writer.run_many(job.fn, args[0], weight)
+                value = await writer.submit_many(job.fn, args[0], weight)
+                if isinstance(value, Exception):
+                    raise value
             else:
                 value = await writer.run(job.fn, *args, weight=weight)
         else:

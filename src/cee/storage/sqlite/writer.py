@@ -100,16 +100,20 @@ class Writer:
 
     async def run_many(self, many: Many[ItemT], item: ItemT, weight: int = 1) -> Any:
         """Run `item` through `many`, merged with every other waiting item of the same `many`."""
-        result = await self.run_many_raw(many, item, weight)
+        result = await self.submit_many(many, item, weight)
         if isinstance(result, Exception):
             raise result
         return result
 
     async def run_many_raw(self, many: Many[ItemT], item: ItemT, weight: int = 1) -> Any:
         """As `run_many`, but an item's own failure is returned rather than raised."""
+        return await self.submit_many(many, item, weight)
+
+    def submit_many(self, many: Many[ItemT], item: ItemT, weight: int = 1) -> asyncio.Future[Any]:
+        """`run_many_raw` as a bare future: the hot path awaits it with no coroutine between."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._submit((many, item, future), weight)
-        return await future
+        return future
 
     def _submit(self, job: _Job | _ManyJob, weight: int) -> None:
         if self._wake is None or self._closing:
