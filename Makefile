@@ -7,6 +7,9 @@ CLIENT := clients/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CLIENT)/pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8080
 DATA_DIR ?= ./var
+# The suite runs in 3 pytest-xdist workers, one test file each at a time: most of a test's time is
+# spent waiting on the server processes it starts, so 3 workers fit 2 cores (TEST_WORKERS=0: serial).
+TEST_WORKERS ?= 3
 
 .PHONY: run test test-sqlite lint format bench bench-large bench-bulk install clean chromium
 
@@ -36,7 +39,7 @@ chromium:
 
 ## The whole suite: SQLite always, PostgreSQL when one is reachable (CI always).
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench $(CLIENT)
