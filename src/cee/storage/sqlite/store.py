@@ -76,6 +76,11 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        # Reads running on their threads. A task awaiting a read can be cancelled (the
+        # background checkpoint is, at close) while its thread goes on using the connection;
+        # closing that connection under it crashed the process (SIGSEGV), so close waits.
+        self._reads_running = 0
+        self._reads_done = threading.Condition(self._readers_lock)
 
     # -- connections ----------------------------------------------------------------------
 
@@ -91,8 +96,25 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
                 self._readers.append(conn)
         return conn
 
+    def _run_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._readers_lock:
+            self._reads_running += 1
+        try:
+            return fn(self._reader())
+        finally:
+            with self._readers_lock:
+                self._reads_running -= 1
+                self._reads_done.notify_all()
+
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.to_thread(lambda: fn(self._reader()))
+        return await asyncio.to_thread(self._run_read, fn)
+
+    def _close_readers(self) -> None:
+        with self._readers_lock:
+            self._reads_done.wait_for(lambda: self._reads_running == 0, timeout=30)
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
 
     async def _write(self, name: str, *args: Any, weight: int = 1) -> Any:
         """Run the write job `name` (of `jobs.JOBS`) with `args` in the next group commit.
@@ -168,10 +190,7 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
         if self._writer is not None:
             await self._writer.stop()
             self._writer = None
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
+        await asyncio.to_thread(self._close_readers)
 
     # -- change signalling ----------------------------------------------------------------
 
