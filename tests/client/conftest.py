@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from cee_client import Client
 
-from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, Database, Server
+from tests.conftest import Database, Server, need_postgres
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -20,8 +20,7 @@ def shared_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """One server for a whole module, for tests that do not disturb each other."""
-    if request.param == "postgres" and not PG_AVAILABLE:
-        pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
+    need_postgres(request.param)
     db = Database(request.param, tmp_path_factory.mktemp("client"))
     srv = Server(db)
     srv.init()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from cee_client import Client, errors
 
-from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, Database, Server, unique_email
+from tests.conftest import Database, Server, need_postgres, unique_email
 from tests.ingest.bulkutil import ALLOW_LOOPBACK
 from tests.ingest.fileserver import File, FileServer
 
@@ -17,8 +17,7 @@ def bulk_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """One server for the module that may fetch bulk files from the loopback file server."""
-    if request.param == "postgres" and not PG_AVAILABLE:
-        pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
+    need_postgres(request.param)
     db = Database(request.param, tmp_path_factory.mktemp("bulk"))
     srv = Server(db, ALLOW_LOOPBACK)
     srv.init()

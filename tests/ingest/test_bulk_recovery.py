@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, Database, Server
+from tests.conftest import Database, Server, need_postgres
 from tests.ingest.bulkutil import ALLOW_LOOPBACK, start_server, status, upload, wait_for
 from tests.ingest.fileserver import File, FileServer
 
@@ -111,8 +111,7 @@ def test_an_import_under_several_processes(database: Database, files: FileServer
 
 
 def test_every_node_of_a_postgres_cluster_takes_jobs(tmp_path: Path, files: FileServer) -> None:
-    if not PG_AVAILABLE:
-        pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
+    need_postgres()
     database = Database("postgres", tmp_path)
     # Two nodes on one database, each running one import at a time: two imports running at
     # once means both nodes took one.

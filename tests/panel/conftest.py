@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.conftest import Database, Server
+from tests.conftest import Database, Server, need_postgres
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -124,12 +124,11 @@ def panel_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """One server per flavour for a module whose tests do not disturb each other."""
-    from tests.conftest import PG_ADMIN_URL, PG_AVAILABLE, SHARED_FLAVOURS
+    from tests.conftest import SHARED_FLAVOURS
 
     flavour = request.param
     backend, serve_args = SHARED_FLAVOURS[flavour]
-    if backend == "postgres" and not PG_AVAILABLE:
-        pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
+    need_postgres(backend)
     db = Database(backend, tmp_path_factory.mktemp(f"panel-{flavour}"))
     srv = Server(db)
     srv.init()

@@ -26,7 +26,7 @@ from urllib.parse import quote
 import orjson
 import pytest
 
-from tests.conftest import BACKENDS, PG_ADMIN_URL, PG_AVAILABLE, Database, Server
+from tests.conftest import BACKENDS, Database, Server, need_postgres
 from tests.web.hostile import HEX32, parse_response
 from tests.web.util import create_attribute, create_list
 
@@ -44,8 +44,7 @@ BODY_LIMIT = 1024 * 1024
 def fuzz_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    if request.param == "postgres" and not PG_AVAILABLE:
-        pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
+    need_postgres(request.param)
     db = Database(str(request.param), tmp_path_factory.mktemp("fuzz"))
     # Short timeouts so that a shape the corpus did not mean to leave incomplete is cut off
     # quickly (and then still answered, 408); the connection cap at its default.

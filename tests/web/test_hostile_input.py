@@ -15,7 +15,13 @@ import httpx
 import orjson
 import pytest
 
-from tests.conftest import BACKENDS, PG_ADMIN_URL, PG_AVAILABLE, Database, Server, unique_email
+from tests.conftest import (
+    BACKENDS,
+    Database,
+    Server,
+    need_postgres,
+    unique_email,
+)
 from tests.ingest.util import accepted, add, wait_done
 from tests.web.hostile import alongside, assert_envelope, raw_request
 from tests.web.util import addsync, assert_error, assert_records, create_attribute, new_list
@@ -25,8 +31,7 @@ from tests.web.util import addsync, assert_error, assert_records, create_attribu
 def hostile_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    if request.param == "postgres" and not PG_AVAILABLE:
-        pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
+    need_postgres(request.param)
     db = Database(str(request.param), tmp_path_factory.mktemp("hostile"))
     srv = Server(db)
     srv.init()

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PG_AVAILABLE, Database, Server, run_cli
+from tests.conftest import Database, Server, need_postgres, run_cli
 from tests.web.test_metrics import scrape, value
 from tests.web.util import assert_error
 
@@ -100,8 +100,7 @@ def _count_admitted(nodes: list[Server], requests: int) -> tuple[int, float]:
 
 @pytest.fixture
 def two_nodes(tmp_path: Path) -> Iterator[list[Server]]:
-    if not PG_AVAILABLE:
-        pytest.skip("no PostgreSQL reachable: the two-node rate limit test skipped")
+    need_postgres()
     db = Database("postgres", tmp_path)
     nodes: list[Server] = []
     try:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS, PG_ADMIN_URL, PG_AVAILABLE, Database, Server
+from tests.conftest import BACKENDS, Database, Server, need_postgres
 from tests.web.hostile import (
     Ordinary,
     alongside,
@@ -33,8 +33,7 @@ KEEPALIVE = 1.0
 def _server(
     request: pytest.FixtureRequest, factory: pytest.TempPathFactory, env: dict[str, str]
 ) -> Iterator[Server]:
-    if request.param == "postgres" and not PG_AVAILABLE:
-        pytest.skip(f"no PostgreSQL reachable at {PG_ADMIN_URL}: PostgreSQL runs skipped")
+    need_postgres(request.param)
     db = Database(str(request.param), factory.mktemp("stack"))
     srv = Server(db, extra_env=env)
     srv.init()
