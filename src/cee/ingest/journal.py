@@ -28,6 +28,9 @@ class JournalGate:
         self.depth = 0
         # Set by `add` after each append: an in-process worker wakes at once instead of polling.
         self.arrived = asyncio.Event()
+        # Requests this process has journaled: a worker on the same event loop reads whether it
+        # moved during its last batch, to give the loop back to them (ingest/worker.py).
+        self.accepted = 0
 
     def admit(self) -> None:
         """RateLimited once the journal holds `max_depth` entries not yet done."""
@@ -41,6 +44,7 @@ class JournalGate:
 
     def appended(self) -> None:
         self.depth += 1
+        self.accepted += 1
         self.arrived.set()
 
     def finished(self, count: int) -> None:
