@@ -2,7 +2,8 @@
 
 `create_batch` is the addsync hot path for a whole group commit (every caller waiting at once:
 one insert statement writes the contacts, their memberships and their history); `write_records`
-is upsert/update for one caller. The rules are the domain's, shared with the SQLite store; this
+is upsert/update for one caller (records that only create contacts, as an import's chunks do, are
+copied in by copyin.py). The rules are the domain's, shared with the SQLite store; this
 module reads what a plan depends on and writes what it says.
 """
 
@@ -27,6 +28,7 @@ from cee.domain.writes import (
     plan_creates,
     plan_merge,
 )
+from cee.storage.postgres.copyin import copy_new_contacts
 from cee.storage.postgres.writer import Connection, RetryJob
 from cee.storage.queries import Queries
 
@@ -101,6 +103,22 @@ async def write_records(
         await require_list(conn, ctx.account_id, listid)
     keys = sorted({r.key for r in records})
     found = await conn.fetch(Q.select_contact_for_update, ctx.account_id, keys)
+    if op is ContactOp.UPSERT and not found and len(keys) == len(records):
+        # The usual bulk chunk: only new contacts, each once.
+        return await copy_new_contacts(conn, ctx, records, listid)
+    return await write_planned(conn, ctx, op, records, listid, found)
+
+
+async def write_planned(
+    conn: Connection,
+    ctx: WriteContext,
+    op: ContactOp,
+    records: list[ContactRecord],
+    listid: int | None,
+    found: list[Any],
+) -> list[Outcome]:
+    """`write_records` through `plan_merge`, given the stored contacts of the records' keys
+    (locked, as select-contact-for-update reads them)."""
     stored = {row[1]: Stored(row[0], orjson.loads(row[2])) for row in found}
     plan = plan_merge(ctx, op, records, listid, stored)
     if plan.new:

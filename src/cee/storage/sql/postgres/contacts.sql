@@ -31,6 +31,11 @@ WITH input AS (
 )
 SELECT id, account_id, match_key FROM created;
 
+-- name: reserve-contact-ids
+-- Ids for the new contacts copyin.py copies in, one per key of $1, handed out in key order as
+-- insert-contact's ORDER BY hands them out (nextval runs after the sort).
+SELECT k, nextval('contacts_id_seq') FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS s;
+
 -- name: select-contact-for-update
 -- Every given key ($2) that exists, locked in key order (the order inserts take too).
 SELECT id, match_key, attributes, email_blacklisted FROM contacts
