@@ -33,8 +33,14 @@ def history_of(database: Database, requestid: str) -> tuple[int, int]:
     """(history entries, distinct contacts) written under the requestid, read from the database."""
     sql = "SELECT count(*), count(DISTINCT match_key) FROM contact_history WHERE requestid = "
     if database.url is None:
+        # SQLite keeps a creation entry on the contact's row until its first change.
+        kept = (
+            "SELECT count(*), count(DISTINCT match_key) FROM ("
+            "SELECT match_key FROM contact_history WHERE requestid = ?1 UNION ALL "
+            "SELECT match_key FROM contacts WHERE created_requestid = ?1)"
+        )
         with sqlite3.connect(database.data_dir / "cee.db") as conn:
-            row = conn.execute(sql + "?", (requestid,)).fetchone()
+            row = conn.execute(kept, (requestid,)).fetchone()
     else:
         import psycopg
 

@@ -15,7 +15,7 @@ from cee.domain.contacts import ContactRecord
 from cee.domain.writes import ContactOp, WriteContext
 from cee.storage.migrate import apply_migrations
 from cee.storage.sqlite.connection import connect
-from cee.storage.sqlite.contacts import write_contacts
+from cee.storage.sqlite.contacts import read_history, write_contacts
 
 NOW = "2026-01-01T00:00:00"
 
@@ -52,10 +52,13 @@ def snapshot(conn: sqlite3.Connection) -> tuple[list[tuple[object, ...]], ...]:
     members = conn.execute(
         "SELECT c.match_key FROM list_members m JOIN contacts c ON c.id = m.contact_id ORDER BY 1"
     ).fetchall()
-    history = conn.execute(
-        "SELECT h.match_key, h.requestid, h.activity, h.changes, c.match_key "
-        "FROM contact_history h LEFT JOIN contacts c ON c.id = h.contact_id ORDER BY h.id"
-    ).fetchall()
+    # As a user reads it: each contact's entries, oldest first (where the store keeps them,
+    # contact_history or a kept creation entry, is its own affair).
+    history = [
+        (key, entry.requestid, entry.activity, entry.changes)
+        for key, _, _ in contacts
+        for entry in read_history(conn, 1, key, None, None)
+    ]
     return contacts, members, history
 
 

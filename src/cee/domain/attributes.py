@@ -296,6 +296,11 @@ _POSSIBLE = (
 _phone_region = DEFAULT_PHONE_REGION
 
 
+def default_phone_region() -> str:
+    """The region set by `set_phone_region` (a process that judges for another copies it)."""
+    return _phone_region
+
+
 def set_phone_region(region: str) -> None:
     """Set the region for numbers without a country code (the phone_region setting)."""
     global _phone_region

@@ -17,6 +17,8 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from cee.domain.contacts import ContactRecord
 from cee.domain.errors import CeeError
 
@@ -56,15 +58,63 @@ class Reject:
     fields: list[str]
 
 
+# Records per piece of a chunk's rows: a store that writes a chunk in several transactions
+# (SQLite, between requests' commits) cuts it between pieces, each of which is one JSON array
+# for a set-based statement to take as it is.
+PIECE_ROWS = 100
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """One transaction's worth of an import: its rows and the progress once it commits."""
+    """One transaction's worth of an import (or several, between pieces): its rows and the
+    progress once they commit."""
 
-    records: list[ContactRecord]
+    # The judged records, PIECE_ROWS at a time: each piece a JSON array of [match key, key as
+    # given, attributes] (None for an attribute cleared), as the import's reader sends them
+    # and as a set-based insert takes them (`records()` makes ContactRecords of them).
+    pieces: list[bytes]
     rejects: list[Reject]
     rows_done: int
     bytes_done: int
     bytes_total: int | None
+    indexes: list[int]  # each record's row (0-based data row), in order
+    distinct: bool  # no match key is given twice among the records
+
+    @classmethod
+    def of(
+        cls,
+        records: list[ContactRecord],
+        indexes: list[int],
+        rejects: list[Reject],
+        rows_done: int,
+        bytes_done: int = 0,
+        bytes_total: int | None = None,
+    ) -> Chunk:
+        rows = [(r.key, r.key_display, r.attributes) for r in records]
+        pieces = [orjson.dumps(rows[i : i + PIECE_ROWS]) for i in range(0, len(rows), PIECE_ROWS)]
+        distinct = len({r.key for r in records}) == len(records)
+        return cls(pieces, rejects, rows_done, bytes_done, bytes_total, indexes, distinct)
+
+    def records(self, first: int = 0, last: int | None = None) -> list[ContactRecord]:
+        """The records of pieces [first, last)."""
+        return [
+            ContactRecord(k, d, a)
+            for piece in self.pieces[first:last]
+            for k, d, a in orjson.loads(piece)
+        ]
+
+    def part(self, first: int, last: int) -> tuple[list[Reject], int, int]:
+        """Of pieces [first, last): the rejected rows among them (the first part also takes
+        those before its first record, the last those after its last), the progress once they
+        are in (up to the next record's row, or the chunk's own at its end), and how many
+        records they hold."""
+        n = len(self.indexes)
+        start, end = min(first * PIECE_ROWS, n), min(last * PIECE_ROWS, n)
+        if start == 0 and end >= n:
+            return self.rejects, self.rows_done, n
+        low = self.indexes[start] if start > 0 else -1
+        high = self.indexes[end] if end < n else self.rows_done
+        return [r for r in self.rejects if low <= r.index < high], high, end - start
 
 
 @dataclass(frozen=True, slots=True)

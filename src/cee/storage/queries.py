@@ -46,6 +46,24 @@ QUERY_NAMES = (
 ).split()
 
 
+# Queries of one dialect's own way of storing something, which the other does not have.
+DIALECT_ONLY: dict[str, tuple[str, ...]] = {
+    # SQLite keeps a new contact's creation entry on its row until its first change
+    # (migration 0006, storage/sqlite/creations.py): its single writer is what a create's
+    # history row slowed; PostgreSQL writes the row.
+    "sqlite": (
+        "select_kept_creation",
+        "select_kept_creations_of",
+        "select_kept_creations_in_list",
+        "forget_kept_creation",
+        "insert_contacts_from_json",
+        "any_contact_in_json",
+        "insert_members_after",
+    ),
+    "postgres": ("reserve_contact_ids",),
+}
+
+
 class MissingQuery(RuntimeError):
     """A dialect folder lacks a query the code needs."""
 

@@ -1,33 +1,28 @@
 """One bulk import, from the claimed job to its outcome.
 
-The file is fetched through the guard and read as it arrives; rows are judged as `add` judges
-them and go to the store a chunk at a time: `bulk_chunk_rows` rows, or whatever arrived in the last
-`FLUSH_SECONDS` of a slow download. One chunk is written while the next is parsed. A resumed job
-(its worker died) reads the file again from the start and skips the rows its committed chunks
-already hold, so no row is applied twice.
+The file is fetched, read and judged by the import's reader (`reading.py`, a process of its
+own), which sends it a chunk at a time: `bulk_chunk_rows` rows, or whatever arrived in the last
+second of a slow download. Each chunk goes to the store as it arrives, one being written while
+the reader prepares the next. A resumed job (its worker died) reads the file again from the
+start and skips the rows its committed chunks already hold, so no row is applied twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 
-from cee.domain.contacts import ContactRecord, Schema
+from cee.domain.contacts import Schema
 from cee.domain.errors import CeeError
-from cee.ingest.imports.csvstream import CsvStream, NotCsv, Row
-from cee.ingest.imports.fetch import FetchFailed, Limits, open_url
-from cee.ingest.imports.guard import AllowList, Refused
-from cee.ingest.imports.rows import Columns, judge
+from cee.ingest.imports.csvstream import NotCsv
+from cee.ingest.imports.fetch import FetchFailed, Limits
+from cee.ingest.imports.guard import Refused
+from cee.ingest.imports.reading import Reader, Spec
 from cee.storage.base import Store
-from cee.storage.bulk import BulkJob, Chunk, Reject
+from cee.storage.bulk import BulkJob, Chunk
 
 log = logging.getLogger(__name__)
-
-FLUSH_SECONDS = 1.0
-# Rows judged between two yields to the event loop: the API shares it and must keep answering.
-ROWS_PER_YIELD = 500
 
 
 class ClaimLost(Exception):
@@ -43,8 +38,9 @@ class Importer:
     lease_seconds: float
     chunk_rows: int = 2000
 
-    async def run(self, allow: AllowList, limits: Limits) -> tuple[str, str | None]:
-        """Import every row not yet committed; the (result, reason) to finish the job with."""
+    async def run(self, allow: str, limits: Limits) -> tuple[str, str | None]:
+        """Import every row not yet committed; the (result, reason) to finish the job with.
+        `allow`: the bulk_allow_hosts setting."""
         try:
             await self._import(allow, limits)
         except Refused as exc:
@@ -61,28 +57,23 @@ class Importer:
             return "Success", None
         return ("Failed" if fresh.succeeded == 0 else "Partial"), None
 
-    async def _import(self, allow: AllowList, limits: Limits) -> None:
-        stream = CsvStream()
-        batch = _Batch(self.job.rows_done, self.chunk_rows)
+    async def _import(self, allow: str, limits: Limits) -> None:
+        spec = Spec(
+            self.job.path,
+            allow,
+            limits.max_bytes,
+            limits.seconds,
+            self.schema,
+            self.job.rows_done,
+            self.chunk_rows,
+        )
         writing: asyncio.Task[None] | None = None
         try:
-            async with open_url(self.job.path, allow, limits) as body:
-                columns: Columns | None = None
-                async for piece in body.chunks():
-                    rows = stream.feed(piece)
-                    if columns is None and stream.header is not None:
-                        columns = Columns.of(stream.header, self.schema)
-                    if columns is not None:
-                        await batch.judge(rows, columns)
-                    if batch.due():
-                        writing = await self._send(writing, batch.take(stream, body.length))
-                rows = stream.close()
-                if columns is None:
-                    assert stream.header is not None
-                    columns = Columns.of(stream.header, self.schema)
-                await batch.judge(rows, columns)
-                writing = await self._send(writing, batch.take(stream, body.length))
-                await writing
+            async with Reader(spec) as reader:
+                async for chunk in reader.chunks():
+                    writing = await self._send(writing, chunk)
+                if writing is not None:
+                    await writing
         finally:
             # A failure while a chunk is being written: let that write end before the job is
             # finished, so the outcome counts it (its own error, if any, is then moot).
@@ -100,40 +91,3 @@ class Importer:
     async def _write(self, chunk: Chunk) -> None:
         if not await self.store.bulk_chunk(self.job, self.worker_id, chunk, self.lease_seconds):
             raise ClaimLost(self.job.requestid)
-
-
-class _Batch:
-    """The rows judged since the last chunk was sent."""
-
-    def __init__(self, skip_below: int, chunk_rows: int) -> None:
-        self.skip_below = skip_below  # rows already committed by an earlier attempt
-        self.chunk_rows = chunk_rows
-        self.records: list[ContactRecord] = []
-        self.rejects: list[Reject] = []
-        self.rows_done = skip_below
-        self.since = time.monotonic()
-
-    async def judge(self, rows: list[Row], columns: Columns) -> None:
-        for start in range(0, len(rows), ROWS_PER_YIELD):
-            for row in rows[start : start + ROWS_PER_YIELD]:
-                if row.index < self.skip_below:
-                    continue
-                judged = judge(row, columns)
-                if isinstance(judged, ContactRecord):
-                    self.records.append(judged)
-                else:
-                    self.rejects.append(judged)
-                self.rows_done = row.index + 1
-            await asyncio.sleep(0)
-
-    def due(self) -> bool:
-        pending = len(self.records) + len(self.rejects)
-        if pending >= self.chunk_rows:
-            return True
-        return pending > 0 and time.monotonic() - self.since >= FLUSH_SECONDS
-
-    def take(self, stream: CsvStream, length: int | None) -> Chunk:
-        chunk = Chunk(self.records, self.rejects, self.rows_done, stream.bytes_read, length)
-        self.records, self.rejects = [], []
-        self.since = time.monotonic()
-        return chunk

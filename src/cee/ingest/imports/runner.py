@@ -121,7 +121,8 @@ class BulkRunner:
                 schema = engine.catalog.schema(job.account_id)
             chunk_rows = max(int(engine.settings.bulk_chunk_rows), 1)
             importer = Importer(store, job, self.worker_id, schema, self.lease, chunk_rows)
-            result, reason = await importer.run(self.allow, limits_of(engine))
+            allow = str(engine.settings.bulk_allow_hosts)
+            result, reason = await importer.run(allow, limits_of(engine))
             if not await store.bulk_finish(job.id, self.worker_id, result, reason):
                 raise ClaimLost(job.requestid)
             log.info("bulk job %s: %s %s", job.requestid, result, reason or "")

@@ -87,7 +87,7 @@ class PostgresBulk:
                 chunk.rows_done,
                 chunk.bytes_done,
                 chunk.bytes_total,
-                len(chunk.records),
+                len(chunk.indexes),
                 len(chunk.rejects),
                 float(lease_seconds),
                 job.id,
@@ -95,11 +95,12 @@ class PostgresBulk:
             )
             if claimed is None:
                 return False
-            if chunk.records:
+            if chunk.indexes:
                 # NotFound if the list was deleted since the job was accepted: raised, the
                 # transaction rolls back and the import fails naming the list.
                 ctx = WriteContext(job.account_id, job.requestid, job.key_prefix, "bulkupload")
-                await write_records(conn, ctx, ContactOp.UPSERT, chunk.records, job.listid)
+                records = chunk.records()
+                await write_records(conn, ctx, ContactOp.UPSERT, records, job.listid)
             if chunk.rejects:
                 rejects = chunk.rejects
                 await conn.execute(

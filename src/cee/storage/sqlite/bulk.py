@@ -16,10 +16,11 @@ from typing import Any, Protocol, TypeVar
 import orjson
 
 from cee.domain.keys import new_secret
-from cee.domain.writes import ContactOp, WriteContext
-from cee.storage.bulk import BulkJob, Chunk, StoredReject
+from cee.domain.writes import WriteContext
+from cee.storage.bulk import PIECE_ROWS, BulkJob, Chunk, StoredReject
 from cee.storage.sqlite.connection import Q, utcnow
-from cee.storage.sqlite.contacts import write_contacts
+from cee.storage.sqlite.contacts import upsert_pieces
+from cee.storage.sqlite.writer import Step
 
 T = TypeVar("T")
 
@@ -67,7 +68,7 @@ class SqliteBulk:
     async def bulk_chunk(
         self: _Connections, job: BulkJob, worker_id: str, chunk: Chunk, lease_seconds: float
     ) -> bool:
-        weight = max(len(chunk.records), 1)
+        weight = max(len(chunk.indexes), 1)
         return await self._write("bulk_chunk", job, worker_id, chunk, lease_seconds, weight=weight)
 
     async def bulk_finish(
@@ -128,25 +129,37 @@ def claim_bulk_jobs(
 
 
 def bulk_chunk(
-    conn: sqlite3.Connection, job: BulkJob, worker_id: str, chunk: Chunk, lease_seconds: float
-) -> bool:
+    conn: sqlite3.Connection,
+    job: BulkJob,
+    worker_id: str,
+    chunk: Chunk,
+    lease_seconds: float,
+    start: int,
+    budget: int | None,
+) -> Step:
+    """A background job (Writer.run_in_steps): the chunk's pieces from `start`, at most
+    `budget` records' worth of them, with the rejected rows among them and the progress up to
+    there, in this step's transaction. Its value: whether the claim was still held."""
+    n = len(chunk.pieces)
+    end = n if budget is None else min(n, start + max(budget // PIECE_ROWS, 1))
+    rejects, rows_done, count = chunk.part(start, end)
     progress = (
-        chunk.rows_done,
+        rows_done,
         chunk.bytes_done,
         chunk.bytes_total,
-        len(chunk.records),
-        len(chunk.rejects),
+        count,
+        len(rejects),
         time.time() + lease_seconds,
         job.id,
         worker_id,
     )
     if conn.execute(Q.advance_bulk_job, progress).fetchone() is None:
-        return False
-    if chunk.records:
+        return Step(False)
+    if count:
         # NotFound if the list was deleted since the job was accepted: raised, this job's
         # transaction (progress included) rolls back and the import fails naming the list.
         ctx = WriteContext(job.account_id, job.requestid, job.key_prefix, "bulkupload")
-        write_contacts(conn, ctx, ContactOp.UPSERT, chunk.records, job.listid)
+        upsert_pieces(conn, ctx, chunk, start, end, job.listid)
     conn.executemany(
         Q.insert_bulk_reject,
         [
@@ -158,10 +171,10 @@ def bulk_chunk(
                 r.error.details,
                 orjson.dumps(r.fields).decode(),
             )
-            for r in chunk.rejects
+            for r in rejects
         ],
     )
-    return True
+    return Step(True, end if end < n else None)
 
 
 def webhook_secret(conn: sqlite3.Connection, account_id: int, rotate: bool) -> str:

@@ -48,6 +48,9 @@ class Job:
     result: Codec = PLAIN
     # Changes what the catalog caches (keys, users, accounts, attributes, lists).
     config: bool = False
+    # Run a step at a time between the requests' commits (Writer.run_in_steps): `fn` takes
+    # (start, budget) after its arguments and returns a writer.Step.
+    background: bool = False
 
 
 def _statement(query: str, *, result: str = "none", config: bool = False) -> Job:
@@ -125,7 +128,12 @@ _TABLE = (
     _statement("insert_bulk_job"),
     Job("claim_bulk_jobs", bulk.claim_bulk_jobs, result=BULK_JOBS),
     _statement("renew_bulk_job", result="row"),
-    Job("bulk_chunk", bulk.bulk_chunk, args=arguments(BULK_JOB, PLAIN, CHUNK, PLAIN)),
+    Job(
+        "bulk_chunk",
+        bulk.bulk_chunk,
+        args=arguments(BULK_JOB, PLAIN, CHUNK, PLAIN),
+        background=True,
+    ),
     _statement("finish_bulk_job", result="row"),
     _statement("note_bulk_job", result="row"),
     _statement("release_bulk_claims", result="count"),

@@ -139,6 +139,8 @@ class WriterService:
                 value = await self.writer.run_many_raw(job.fn, args, weight)
                 if isinstance(value, Exception):  # that item's own failure
                     raise value
+            elif job.background:
+                value = await self.writer.run_in_steps(job.fn, *args)
             else:
                 value = await self.writer.run(job.fn, *args, weight=weight)
             data = frame([call_id, True, job.result.out(value)])

@@ -128,6 +128,8 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
                 value = await writer.submit_many(job.fn, args[0], weight)
                 if isinstance(value, Exception):
                     raise value
+            elif job.background:
+                value = await writer.run_in_steps(job.fn, *args)
             else:
                 value = await writer.run(job.fn, *args, weight=weight)
         else:
@@ -351,12 +353,9 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
     async def history(
         self, account_id: int, match_key: str, since: str | None = None, until: str | None = None
     ) -> list[HistoryEntry]:
-        rows = await self._read(
-            lambda c: c.execute(
-                Q.select_history, (account_id, match_key, since, since, until, until)
-            ).fetchall()
+        return await self._read(
+            lambda c: contacts.read_history(c, account_id, match_key, since, until)
         )
-        return [HistoryEntry(r[0], r[1], r[2], r[3], orjson.loads(r[4])) for r in rows]
 
     async def history_page(
         self,

@@ -230,18 +230,30 @@ def bulk_job_in(value: Any) -> BulkJob:
 
 def chunk_out(chunk: Chunk) -> list[Any]:
     rejects = [[r.index, r.line, error_out(r.error), r.fields] for r in chunk.rejects]
-    records = [record_out(r) for r in chunk.records]
-    return [records, rejects, chunk.rows_done, chunk.bytes_done, chunk.bytes_total]
+    # The pieces' JSON arrays as they are: the frame embeds them without an object per row.
+    return [
+        [orjson.Fragment(piece) for piece in chunk.pieces],
+        rejects,
+        chunk.rows_done,
+        chunk.bytes_done,
+        chunk.bytes_total,
+        chunk.indexes,
+        chunk.distinct,
+    ]
 
 
 def chunk_in(value: Any) -> Chunk:
-    records, rejects, rows_done, bytes_done, bytes_total = value
+    pieces, rejects, rows_done, bytes_done, bytes_total, indexes, distinct = value
+    if not isinstance(pieces, list) or not all(isinstance(p, list) for p in pieces):
+        raise ValueError("a chunk's pieces are JSON arrays")
     return Chunk(
-        records_in(records),
+        [orjson.dumps(piece) for piece in pieces],
         [Reject(int(i), int(line), error_in(e), list(f)) for i, line, e, f in rejects],
         int(rows_done),
         int(bytes_done),
         optional_int(bytes_total),
+        [int(i) for i in indexes],
+        bool(distinct),
     )
 
 

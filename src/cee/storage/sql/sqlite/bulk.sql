@@ -92,3 +92,27 @@ WHERE list_id = ?1 AND contact_id IN (SELECT value FROM json_each(?2));
 DELETE FROM bulk_rejects
 WHERE job_id IN (SELECT id FROM bulk_jobs WHERE account_id = ?1) AND instr(lower(fields), ?2) > 0
 RETURNING idx;
+
+-- name: insert-contacts-from-json!
+-- A piece of a chunk whose keys none is stored yet (the common case of an import), in one
+-- statement that SQLite runs without the GIL: ?2 is a JSON array of
+-- [match key, key as given, attributes] where a null attribute is a clear, which json_patch
+-- against {} drops as stored_attributes() does. Each row keeps its creation entry (?4-?7, see
+-- migration 0006) rather than a row of contact_history. (WHERE true: SQLite's parser needs it
+-- before ON CONFLICT in INSERT ... SELECT.)
+INSERT INTO contacts (account_id, match_key, key_display, attributes, created_at, updated_at,
+                      created_requestid, created_key_prefix, created_activity, created_listid)
+SELECT ?1, value ->> 0, value ->> 1, json_patch('{}', value -> 2), ?3, ?3, ?4, ?5, ?6, ?7
+FROM json_each(?2) WHERE true
+ON CONFLICT (account_id, match_key) DO NOTHING;
+
+-- name: any-contact-in-json
+-- Whether any key of the records of ?2 (as for insert-contacts-from-json) is stored.
+SELECT 1 FROM contacts
+WHERE account_id = ?1 AND match_key IN (SELECT value ->> 0 FROM json_each(?2))
+LIMIT 1;
+
+-- name: insert-members-after!
+-- List ?1 gains every contact with an id above ?2 (just inserted).
+INSERT INTO list_members (list_id, contact_id, added_at)
+SELECT ?1, id, ?3 FROM contacts WHERE id > ?2;

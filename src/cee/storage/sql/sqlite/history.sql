@@ -35,3 +35,36 @@ SELECT count(*) FROM contact_history
 WHERE contact_id = (SELECT id FROM contacts WHERE account_id = ?1 AND match_key = ?2)
   AND at >= ?3 AND at < ?4 AND (?5 IS NULL OR activity = ?5)
   AND (?6 IS NULL OR json_extract(changes, '$.' || ?6) IS NOT NULL);
+
+-- The creation entries kept on contact rows (migration 0006): see storage/sqlite/creations.py.
+
+-- name: select-kept-creation
+-- The creation entry of one contact, when its row still keeps it.
+SELECT created_at, created_requestid, created_key_prefix, created_activity, created_listid,
+       attributes
+FROM contacts
+WHERE account_id = ? AND match_key = ? AND created_requestid IS NOT NULL;
+
+-- name: select-kept-creations-of
+-- Of the contacts with these ids (?1: a JSON array), those whose rows keep their creation entry.
+SELECT id, account_id, match_key, created_at, created_requestid, created_key_prefix,
+       created_activity, created_listid, attributes
+FROM contacts
+WHERE id IN (SELECT value FROM json_each(?1)) AND created_requestid IS NOT NULL
+ORDER BY id;
+
+-- name: select-kept-creations-in-list
+-- Of the members of list ?1, those whose rows keep their creation entry.
+SELECT id, account_id, match_key, created_at, created_requestid, created_key_prefix,
+       created_activity, created_listid, attributes
+FROM contacts
+WHERE id IN (SELECT contact_id FROM list_members WHERE list_id = ?1)
+  AND created_requestid IS NOT NULL
+ORDER BY id;
+
+-- name: forget-kept-creation!
+-- Once the entry is in contact_history.
+UPDATE contacts
+SET created_requestid = NULL, created_key_prefix = NULL, created_activity = NULL,
+    created_listid = NULL
+WHERE id = ?;
