@@ -102,6 +102,7 @@ _TABLE = (
     Job(
         "journal_apply",
         journal.journal_apply,
+        many=True,
         args=arguments(ENTRY, PLAIN, OP, JUDGED, LISTID),
     ),
     Job(

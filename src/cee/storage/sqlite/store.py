@@ -400,8 +400,9 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
         records: list[ContactRecord | CeeError],
         listid: int | None,
     ) -> bool:
+        # Merged: a worker's batch, handed in together, is applied as one job (journal.py).
         applied: bool = await self._write(
-            "journal_apply", entry, worker_id, op, records, listid, weight=len(records)
+            "journal_apply", (entry, worker_id, op, records, listid), weight=len(records)
         )
         return applied
 
