@@ -9,7 +9,12 @@ prints CPU microseconds per request (all threads, and the event loop's thread al
   with the inserts left out;
 - `+ SQL (the product)`: everything, as served.
 
-    .venv/bin/python bench/costs.py [--requests 20000]
+With `--add`, the same for the async `add` (no worker running while it is accepted):
+
+- `acceptance`: parse, authenticate, journal the request durably, answer;
+- `applying`: then a worker draining those entries (judging, the upsert, the report), per entry.
+
+    .venv/bin/python bench/costs.py [--requests 20000] [--add]
 
 Set `make bench`'s HTTP ceiling beside it (bench/sensitivity.py shows what W µs of work per
 request costs against that ceiling on this machine). Bounded: a few seconds per row.
@@ -31,12 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from cee import runtime
+from cee.ingest.worker import Worker
 from cee.settings import Settings
 from cee.storage.sqlite.jobs import JOBS
 from cee.web.apiv2 import handler as apiv2
 
 CEE = str(Path(sys.executable).parent / "cee")
 CALLERS = 32
+ADD_MODES = ("acceptance", "applying")
 
 
 def _no_sql(conn: Any, jobs: list[Any]) -> list[Any]:
@@ -49,6 +56,7 @@ async def _answer_at_once(ctx: Any, op: Any, records: list[Any], listid: Any) ->
 
 
 async def run(mode: str, requests: int) -> tuple[float, float]:
+    """CPU µs per request, all threads and the loop's: `mode` one of main()'s rows."""
     data_dir = tempfile.mkdtemp(prefix="cee-costs-")
     out = subprocess.run(
         [CEE, "init", "--json", "--data-dir", data_dir], check=True, capture_output=True
@@ -61,7 +69,8 @@ async def run(mode: str, requests: int) -> tuple[float, float]:
         engine.store.write_contacts = _answer_at_once  # type: ignore[method-assign]
     elif mode == "+ writer, no SQL":
         JOBS["create_contacts"] = dataclasses.replace(real_create, fn=_no_sql)
-    query = f"type=contact&activity=addsync&apikey={key}".encode()
+    activity = "add" if mode in ADD_MODES else "addsync"
+    query = f"type=contact&activity={activity}&apikey={key}".encode()
     rng = random.Random(7)
     bodies = [
         b"data="
@@ -92,6 +101,14 @@ async def run(mode: str, requests: int) -> tuple[float, float]:
     finally:
         JOBS["create_contacts"] = real_create
     cpu, loop_cpu = time.process_time() - cpu, time.thread_time() - loop_cpu
+    if mode == "applying":
+        cpu, loop_cpu = time.process_time(), time.thread_time()
+        worker = Worker(engine)
+        while await worker.run_once():
+            pass
+        cpu, loop_cpu = time.process_time() - cpu, time.thread_time() - loop_cpu
+        if (await engine.store.journal_depth())[0]:
+            raise RuntimeError("applying: the journal was not drained")
     await engine.stop()
     if statuses != {200: requests}:
         raise RuntimeError(f"{mode}: answers {statuses}")
@@ -101,9 +118,12 @@ async def run(mode: str, requests: int) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--add", action="store_true", help="the async add instead of addsync")
     args = parser.parse_args()
-    print(f"{'addsync, one contact':<24} {'CPU µs/request':>15} {'of it, loop thread':>19}")
-    for mode in ("request code", "+ writer, no SQL", "+ SQL (the product)"):
+    title = "add, one contact" if args.add else "addsync, one contact"
+    print(f"{title:<24} {'CPU µs/request':>15} {'of it, loop thread':>19}")
+    modes = ADD_MODES if args.add else ("request code", "+ writer, no SQL", "+ SQL (the product)")
+    for mode in modes:
         cpu, loop_cpu = asyncio.run(run(mode, args.requests))
         print(f"{mode:<24} {cpu:>15.1f} {loop_cpu:>19.1f}")
     return 0
