@@ -177,3 +177,49 @@ def test_erasure_also_drops_the_contacts_rejected_rows(bulk: Server, files: File
     assert erased.status_code == 200, erased.text
     answer = bulk.api(query={"type": "request", "activity": "rejects", "requestid": requestid})
     assert "Keep@example.com" in answer.text and "Gone@" not in answer.text
+
+
+def test_a_file_of_thousands_of_rows_lands_whole_in_the_list(
+    bulk: Server, files: FileServer
+) -> None:
+    # 4,500 rows: on PostgreSQL copied 2,000 at a time, on SQLite in pieces of 100 (in steps
+    # between requests' commits while requests write, as these addsyncs do); contacts that
+    # exist among them are merged, a bad row is named.
+    listed = bulk.api(query={"type": "lists", "activity": "create", "listname": "big"})
+    listid = listed.json()["result"]["listid"]
+    for i in (5, 2500):
+        made = bulk.api(
+            query={
+                "type": "contact",
+                "activity": "addsync",
+                "data": f'{{"EMAIL":"many{i}@example.com","CITY":"Agra"}}',
+            }
+        )
+        assert made.status_code == 200
+    rows = [f"many{i}@example.com,Row {i}" for i in range(4500)]
+    rows[3000] = "not-an-email,Row 3000"
+    files.files["/many.csv"] = File(("EMAIL,NAME\n" + "\n".join(rows) + "\n").encode())
+    requestid = upload(bulk, files.url("/many.csv"), listid=listid)
+    beside = 0
+    while status(bulk, requestid)["state"] != "done":  # requests writing beside the import
+        beside += 1
+        data = f'{{"EMAIL":"beside{beside}@example.com"}}'
+        assert (
+            bulk.api(query={"type": "contact", "activity": "addsync", "data": data}).status_code
+            == 200
+        )
+    done = status(bulk, requestid)
+    assert (done["result"], done["succeeded"], done["failed"]) == ("Partial", 4499, 1)
+    assert [r["index"] for r in done["records"]] == [3000]
+    for i in (0, 1999, 2000, 2999, 3001, 4499):
+        seen = view(bulk, f"many{i}@example.com")
+        assert seen is not None and seen["attributes"]["NAME"] == f"Row {i}", i
+        assert seen["lists"] == [listid]
+    for i in (5, 2500):  # merged as `add` merges: the CITY they had is kept
+        seen = view(bulk, f"many{i}@example.com")
+        assert seen is not None and seen["lists"] == [listid]
+        assert seen["attributes"] == {
+            "EMAIL": f"many{i}@example.com",
+            "CITY": "Agra",
+            "NAME": f"Row {i}",
+        }

@@ -15,7 +15,8 @@ from cee.domain.contacts import ContactRecord
 from cee.domain.writes import ContactOp, WriteContext
 from cee.storage.migrate import apply_migrations
 from cee.storage.sqlite.connection import connect
-from cee.storage.sqlite.contacts import read_history, write_contacts
+from cee.storage.bulk import Chunk
+from cee.storage.sqlite.contacts import read_history, upsert_pieces, write_contacts
 
 NOW = "2026-01-01T00:00:00"
 
@@ -93,3 +94,30 @@ def test_a_chunk_upsert_equals_one_record_at_a_time(tmp_path: Path) -> None:
         write_contacts(plain_a, ctx, ContactOp.UPSERT, [r], None)
     write_contacts(plain_b, ctx, ContactOp.UPSERT, records, None)
     assert snapshot(plain_b) == snapshot(plain_a)
+
+
+def test_a_chunk_in_pieces_equals_one_record_at_a_time(tmp_path: Path) -> None:
+    # 250 records in three pieces, some of them contacts that exist (merged, the list joined),
+    # the rest new: the set-based insert of each piece, then the plan for the ones that exist.
+    records = [record(f"new{i}@example.com", NAME=f"New {i}") for i in range(250)]
+    records[7] = record("old@example.com", NAME="Renamed")
+    records[160] = record("member@example.com", CITY="Goa")
+    ctx = WriteContext(1, "2" * 32, "bulk", "bulkupload")
+    chunk = Chunk.of(records, list(range(250)), [], 250)
+    assert chunk.distinct and len(chunk.pieces) == 3
+    for listid in (1, None):
+        one_by_one = database(tmp_path / f"e{listid}.db")
+        for r in records:
+            write_contacts(one_by_one, ctx, ContactOp.UPSERT, [r], listid)
+        pieces = database(tmp_path / f"f{listid}.db")
+        upsert_pieces(pieces, ctx, chunk, 0, 2, listid)
+        upsert_pieces(pieces, ctx, chunk, 2, 3, listid)
+        assert snapshot(pieces) == snapshot(one_by_one)
+    # A key given twice: the whole chunk goes through the plan.
+    twice = Chunk.of(records + [record("new0@example.com", CITY="Pune")], list(range(251)), [], 251)
+    assert not twice.distinct
+    one_by_one, pieces = database(tmp_path / "g.db"), database(tmp_path / "h.db")
+    for r in records + [record("new0@example.com", CITY="Pune")]:
+        write_contacts(one_by_one, ctx, ContactOp.UPSERT, [r], 1)
+    upsert_pieces(pieces, ctx, twice, 0, 3, 1)
+    assert snapshot(pieces) == snapshot(one_by_one)

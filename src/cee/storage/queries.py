@@ -57,7 +57,7 @@ DIALECT_ONLY: dict[str, tuple[str, ...]] = {
         "select_kept_creations_in_list",
         "forget_kept_creation",
         "insert_contacts_from_json",
-        "any_contact_in_json",
+        "select_keys_created_after",
         "insert_members_after",
     ),
     "postgres": ("reserve_contact_ids",),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import struct
 import sys
 import time
@@ -262,7 +263,12 @@ def main() -> None:
     stdin = sys.stdin.buffer
     (size,) = struct.unpack("!I", stdin.read(4))
     spec = Spec.read(stdin.read(size))
-    asyncio.run(produce(spec, sys.stdout.buffer))
+    try:
+        asyncio.run(produce(spec, sys.stdout.buffer))
+    except BrokenPipeError:
+        # The server went away (killed, or it gave the job up): its next attempt reads the file
+        # again from the last committed row.
+        os._exit(1)
 
 
 if __name__ == "__main__":

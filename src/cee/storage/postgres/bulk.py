@@ -8,6 +8,7 @@ runs the whole job again, claim check included.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -23,6 +24,8 @@ from cee.storage.queries import Queries
 
 T = TypeVar("T")
 Q = Queries("postgres")
+# Pieces of a chunk (PIECE_ROWS records each) written per COPY: 2,000 records.
+GROUP_PIECES = 20
 
 
 class _Connections(Protocol):
@@ -99,8 +102,13 @@ class PostgresBulk:
                 # NotFound if the list was deleted since the job was accepted: raised, the
                 # transaction rolls back and the import fails naming the list.
                 ctx = WriteContext(job.account_id, job.requestid, job.key_prefix, "bulkupload")
-                records = chunk.records()
-                await write_records(conn, ctx, ContactOp.UPSERT, records, job.listid)
+                # Distinct keys: a group of pieces at a time (each its own COPY), so that making
+                # a 10,000-row chunk's records and COPY rows never holds the event loop for long.
+                step = GROUP_PIECES if chunk.distinct else len(chunk.pieces)
+                for first in range(0, len(chunk.pieces), step):
+                    records = chunk.records(first, first + step)
+                    await write_records(conn, ctx, ContactOp.UPSERT, records, job.listid)
+                    await asyncio.sleep(0)
             if chunk.rejects:
                 rejects = chunk.rejects
                 await conn.execute(

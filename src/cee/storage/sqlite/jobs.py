@@ -51,9 +51,14 @@ class Job:
     # Run a step at a time between the requests' commits (Writer.run_in_steps): `fn` takes
     # (start, budget) after its arguments and returns a writer.Step.
     background: bool = False
+    # The workers' own polling (claims, lease renewals): not request traffic, which is what
+    # keeps background steps short (Writer.run).
+    quiet: bool = False
 
 
-def _statement(query: str, *, result: str = "none", config: bool = False) -> Job:
+def _statement(
+    query: str, *, result: str = "none", config: bool = False, quiet: bool = False
+) -> Job:
     """A job that runs one named query with its parameters: its rows' count ("count"), whether
     it returned a row ("row"), or nothing. The query is fixed here: a peer names the job, and
     only gives the values bound to its placeholders."""
@@ -67,7 +72,7 @@ def _statement(query: str, *, result: str = "none", config: bool = False) -> Job
             return cursor.fetchone() is not None
         return None
 
-    return Job(query, run, config=config)
+    return Job(query, run, config=config, quiet=quiet)
 
 
 _TABLE = (
@@ -98,7 +103,7 @@ _TABLE = (
     Job("empty_list", contacts.empty_list, args=arguments(CONTEXT, LISTID)),
     Job("erase_contact", contacts.erase_contact, args=arguments(CONTEXT, PLAIN)),
     Job("append_journal", journal.append_journal, many=True),
-    Job("claim_journal", journal.claim_journal, result=ENTRIES),
+    Job("claim_journal", journal.claim_journal, result=ENTRIES, quiet=True),
     Job(
         "journal_apply",
         journal.journal_apply,
@@ -127,8 +132,8 @@ _TABLE = (
     _statement("update_phone_region", config=True),
     # Bulk imports' (storage/sqlite/bulk.py).
     _statement("insert_bulk_job"),
-    Job("claim_bulk_jobs", bulk.claim_bulk_jobs, result=BULK_JOBS),
-    _statement("renew_bulk_job", result="row"),
+    Job("claim_bulk_jobs", bulk.claim_bulk_jobs, result=BULK_JOBS, quiet=True),
+    _statement("renew_bulk_job", result="row", quiet=True),
     Job(
         "bulk_chunk",
         bulk.bulk_chunk,

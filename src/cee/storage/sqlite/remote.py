@@ -142,7 +142,7 @@ class WriterService:
             elif job.background:
                 value = await self.writer.run_in_steps(job.fn, *args)
             else:
-                value = await self.writer.run(job.fn, *args, weight=weight)
+                value = await self.writer.run(job.fn, *args, weight=weight, quiet=job.quiet)
             data = frame([call_id, True, job.result.out(value)])
         except Exception as exc:
             if not isinstance(exc, CeeError):

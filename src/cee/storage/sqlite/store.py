@@ -131,7 +131,7 @@ class SqliteStore(SqliteBulk, SqlitePanel, SqliteOps, Store):
             elif job.background:
                 value = await writer.run_in_steps(job.fn, *args)
             else:
-                value = await writer.run(job.fn, *args, weight=weight)
+                value = await writer.run(job.fn, *args, weight=weight, quiet=job.quiet)
         else:
             assert writer is not None, "store is not open"
             value = await writer.call(job, args, weight)

@@ -52,10 +52,12 @@ LOCK_TIMEOUT_SECONDS = 10.0
 # 1,000-contact arrays measured twice the rate of running them on the loop.
 HEAVY_RECORDS = 256
 
-# A background step while requests are writing (some arrived during the step before, or are
-# waiting): about 2-4 ms of a bulk chunk's inserts on the 2-core machine, against a 2,000-row
-# chunk's 30-40 ms once a million contacts are stored. Otherwise a step is the whole job.
-STEP_RECORDS_BUSY = 200
+# A background step while requests are writing (one was submitted in the last
+# TRAFFIC_SECONDS): ~2 ms of a bulk chunk's inserts and ~2 ms of commit on the 2-core machine,
+# against a 10,000-row chunk's ~100 ms once a million contacts are stored. Otherwise a step is
+# the whole job, for the fewest commits: each dirties a page of the random key index a record.
+STEP_RECORDS_BUSY = 100
+TRAFFIC_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class Writer:
         self._pending: list[_Job | _ManyJob] = []
         self._weights: list[int] = []
         self._background: list[_Background] = []
-        self._busy = False  # requests' jobs arrived while the last background step ran
+        self._traffic_at = 0.0  # when a request's job (not a quiet one) was last submitted
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cee-sqlite-commit")
         self._conn: sqlite3.Connection | None = None
         self._wake: asyncio.Event | None = None
@@ -118,13 +120,16 @@ class Writer:
             self._conn = None
         self._io.shutdown(wait=True)
 
-    async def run(self, fn: Callable[..., T], *args: Any, weight: int = 1) -> T:
+    async def run(
+        self, fn: Callable[..., T], *args: Any, weight: int = 1, quiet: bool = False
+    ) -> T:
         """Run `fn(connection, *args)` in the next group transaction; return once durable.
 
-        `weight` is about how many records the job writes (see HEAVY_RECORDS).
+        `weight` is about how many records the job writes (see HEAVY_RECORDS). `quiet`: the
+        job is the workers' own polling, not a request's, so background steps stay whole.
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._submit((_bind(fn, args) if args else fn, future), weight)
+        self._submit((_bind(fn, args) if args else fn, future), weight, quiet)
         return await future
 
     async def run_many(self, many: Many[ItemT], item: ItemT, weight: int = 1) -> Any:
@@ -155,11 +160,13 @@ class Writer:
         self._wake.set()
         return await future
 
-    def _submit(self, job: _Job | _ManyJob, weight: int) -> None:
+    def _submit(self, job: _Job | _ManyJob, weight: int, quiet: bool = False) -> None:
         if self._wake is None or self._closing:
             raise RuntimeError("the SQLite writer is not running")
         self._pending.append(job)
         self._weights.append(weight)
+        if not quiet:
+            self._traffic_at = time.monotonic()
         self._wake.set()
 
     async def _run(self) -> None:
@@ -180,7 +187,8 @@ class Writer:
         assert self._conn is not None
         conn = self._conn
         fn, args, start, future = self._background.pop(0)
-        budget = STEP_RECORDS_BUSY if self._busy or self._pending else None
+        busy = time.monotonic() - self._traffic_at < TRAFFIC_SECONDS
+        budget = STEP_RECORDS_BUSY if busy else None
         try:
             await self._begin(conn)
             step = await asyncio.get_running_loop().run_in_executor(
@@ -196,7 +204,6 @@ class Writer:
             if not future.done():
                 future.set_exception(exc)
             raise
-        self._busy = bool(self._pending)
         if future.done():  # its caller gave up (cancelled): each step committed on its own
             return
         if step.next is None:
@@ -322,9 +329,14 @@ def _step_and_commit(
     start: int,
     budget: int | None,
 ) -> Step:
+    _t0 = time.perf_counter()
     step = fn(conn, *args, start, budget)
+    _t1 = time.perf_counter()
     if conn.in_transaction:
         conn.execute("COMMIT")
+    _t2 = time.perf_counter()
+    with open("/tmp/mb/trace.log", "a") as _f:
+        _f.write(f"step {1e3 * (_t1 - _t0):.1f} commit {1e3 * (_t2 - _t1):.1f} budget {budget}\n")
     return step
 
 

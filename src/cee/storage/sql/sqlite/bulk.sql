@@ -106,11 +106,9 @@ SELECT ?1, value ->> 0, value ->> 1, json_patch('{}', value -> 2), ?3, ?3, ?4, ?
 FROM json_each(?2) WHERE true
 ON CONFLICT (account_id, match_key) DO NOTHING;
 
--- name: any-contact-in-json
--- Whether any key of the records of ?2 (as for insert-contacts-from-json) is stored.
-SELECT 1 FROM contacts
-WHERE account_id = ?1 AND match_key IN (SELECT value ->> 0 FROM json_each(?2))
-LIMIT 1;
+-- name: select-keys-created-after
+-- The match keys of the contacts with an id above ?1 (just inserted).
+SELECT match_key FROM contacts WHERE id > ?1;
 
 -- name: insert-members-after!
 -- List ?1 gains every contact with an id above ?2 (just inserted).
