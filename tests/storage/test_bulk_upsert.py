@@ -13,9 +13,9 @@ from pathlib import Path
 
 from cee.domain.contacts import ContactRecord
 from cee.domain.writes import ContactOp, WriteContext
+from cee.storage.bulk import Chunk
 from cee.storage.migrate import apply_migrations
 from cee.storage.sqlite.connection import connect
-from cee.storage.bulk import Chunk
 from cee.storage.sqlite.contacts import read_history, upsert_pieces, write_contacts
 
 NOW = "2026-01-01T00:00:00"
@@ -114,10 +114,10 @@ def test_a_chunk_in_pieces_equals_one_record_at_a_time(tmp_path: Path) -> None:
         upsert_pieces(pieces, ctx, chunk, 2, 3, listid)
         assert snapshot(pieces) == snapshot(one_by_one)
     # A key given twice: the whole chunk goes through the plan.
-    twice = Chunk.of(records + [record("new0@example.com", CITY="Pune")], list(range(251)), [], 251)
+    twice = Chunk.of([*records, record("new0@example.com", CITY="Pune")], list(range(251)), [], 251)
     assert not twice.distinct
     one_by_one, pieces = database(tmp_path / "g.db"), database(tmp_path / "h.db")
-    for r in records + [record("new0@example.com", CITY="Pune")]:
+    for r in [*records, record("new0@example.com", CITY="Pune")]:
         write_contacts(one_by_one, ctx, ContactOp.UPSERT, [r], 1)
     upsert_pieces(pieces, ctx, twice, 0, 3, 1)
     assert snapshot(pieces) == snapshot(one_by_one)
