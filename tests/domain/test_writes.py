@@ -39,7 +39,7 @@ def test_creates_first_of_a_key_302s_the_rest_and_refuses_another_accounts_list(
     ]
     first = plan.new[0]
     assert first.listid == 7
-    assert first.changes == {
+    assert first.creation() == {
         "EMAIL": [None, "x@example.com"],
         "NAME": [None, "X"],
         "_list_joined": 7,

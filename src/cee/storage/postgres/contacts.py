@@ -62,7 +62,7 @@ async def insert_contacts(
             "key_display": c.record.key_display,
             "attributes": c.attributes,
             "list_id": c.listid,
-            "changes": c.changes if with_history else None,
+            "changes": c.creation() if with_history else None,
             "requestid": c.ctx.requestid,
             "key_prefix": c.ctx.key_prefix,
             "activity": c.ctx.activity,
