@@ -329,14 +329,9 @@ def _step_and_commit(
     start: int,
     budget: int | None,
 ) -> Step:
-    _t0 = time.perf_counter()
     step = fn(conn, *args, start, budget)
-    _t1 = time.perf_counter()
     if conn.in_transaction:
         conn.execute("COMMIT")
-    _t2 = time.perf_counter()
-    with open("/tmp/mb/trace.log", "a") as _f:
-        _f.write(f"step {1e3 * (_t1 - _t0):.1f} commit {1e3 * (_t2 - _t1):.1f} budget {budget}\n")
     return step
 
 
