@@ -201,8 +201,8 @@ def write_contacts(
         insert_new(conn, ctx, rows, listid, now)
         return [None] * len(records)
     plan = plan_merge(ctx, op, records, listid, stored)
-    # Every stored contact of the plan gets a history entry: their rows' kept creation entries
-    # go first, before any attribute changes.
+    # A stored contact of the plan may get a history entry: its row's kept creation entry goes
+    # to contact_history first, before any attribute changes.
     creations.move_to_history(conn, [s.id for s in stored.values()])
     if plan.new:
         # The plan's history has their creation entries (a key given twice is created, then
@@ -270,8 +270,7 @@ def upsert_pieces(
     now = utcnow()
     total = len(chunk.indexes)
     for p in range(first, last):
-        (before,) = conn.execute(Q.max_contact_id).fetchone()
-        inserted = insert_new(conn, ctx, chunk.pieces[p], listid, now)
+        inserted, before = insert_new(conn, ctx, chunk.pieces[p], listid, now)
         if inserted < min(PIECE_ROWS, total - p * PIECE_ROWS):
             created = {key for (key,) in conn.execute(Q.select_keys_created_after, (before,))}
             stored = [r for r in chunk.records(p, p + 1) if r.key not in created]
@@ -284,21 +283,21 @@ def insert_new(
     rows: bytes,
     listid: int | None,
     now: str,
-) -> int:
+) -> tuple[int, int]:
     """Create the contacts of `rows` (a JSON array of [match key, key as given, attributes],
     no key twice) whose keys are not stored, as `plan_merge` would (each joins the list, and
-    keeps its creation entry on its row), in one or two statements; how many it created.
+    keeps its creation entry on its row), in one or two statements; how many it created, and
+    the greatest contact id before them (those it created have greater ones).
 
     SQLite runs the statements without the GIL, where the plan's per-record Python and
     parameter tuples held it: a million-row import's writer went from ~13 s of CPU to ~8.
     """
     params = (ctx.account_id, rows, now, ctx.requestid, ctx.key_prefix, ctx.activity, listid)
-    if listid is None:
-        return int(conn.execute(Q.insert_contacts_from_json, params).rowcount)
     (before,) = conn.execute(Q.max_contact_id).fetchone()
     inserted = int(conn.execute(Q.insert_contacts_from_json, params).rowcount)
-    conn.execute(Q.insert_members_after, (listid, before, now))
-    return inserted
+    if listid is not None:
+        conn.execute(Q.insert_members_after, (listid, before, now))
+    return inserted, int(before)
 
 
 # -- reads: functions of a reader connection (SqliteStore._read runs them on its threads) ----------
