@@ -64,6 +64,11 @@ class Reject:
 PIECE_ROWS = 100
 
 
+def pieces_of(rows: list[tuple[str, str, dict[str, Any]]]) -> list[bytes]:
+    """(match key, key as given, attributes) rows as a chunk's pieces."""
+    return [orjson.dumps(rows[i : i + PIECE_ROWS]) for i in range(0, len(rows), PIECE_ROWS)]
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
     """One transaction's worth of an import (or several, between pieces): its rows and the
@@ -91,7 +96,7 @@ class Chunk:
         bytes_total: int | None = None,
     ) -> Chunk:
         rows = [(r.key, r.key_display, r.attributes) for r in records]
-        pieces = [orjson.dumps(rows[i : i + PIECE_ROWS]) for i in range(0, len(rows), PIECE_ROWS)]
+        pieces = pieces_of(rows)
         distinct = len({r.key for r in records}) == len(records)
         return cls(pieces, rejects, rows_done, bytes_done, bytes_total, indexes, distinct)
 

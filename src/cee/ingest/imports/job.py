@@ -36,7 +36,7 @@ class Importer:
     worker_id: str
     schema: Schema
     lease_seconds: float
-    chunk_rows: int = 2000
+    chunk_rows: int
 
     async def run(self, allow: str, limits: Limits) -> tuple[str, str | None]:
         """Import every row not yet committed; the (result, reason) to finish the job with.

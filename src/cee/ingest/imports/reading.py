@@ -38,7 +38,7 @@ from cee.ingest.imports.csvstream import CsvStream, NotCsv, Row
 from cee.ingest.imports.fetch import FetchFailed, Limits, open_url
 from cee.ingest.imports.guard import AllowList, Refused
 from cee.ingest.imports.rows import Columns, judge
-from cee.storage.bulk import PIECE_ROWS, Chunk, Reject
+from cee.storage.bulk import Chunk, Reject, pieces_of
 
 FLUSH_SECONDS = 1.0
 # kind (C, E, D), then the lengths of the JSON header and of the rows' pieces, one after another.
@@ -203,10 +203,7 @@ class _Batch:
         return pending > 0 and time.monotonic() - self.since >= FLUSH_SECONDS
 
     def send(self, out: BinaryIO, stream: CsvStream, length: int | None) -> None:
-        records = self.records
-        pieces = [
-            orjson.dumps(records[i : i + PIECE_ROWS]) for i in range(0, len(records), PIECE_ROWS)
-        ]
+        pieces = pieces_of(self.records)
         head = {
             "pieces": [len(piece) for piece in pieces],
             "indexes": self.indexes,

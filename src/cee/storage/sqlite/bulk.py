@@ -1,9 +1,10 @@
 """Bulk imports on SQLite: the `BulkStore` methods of `SqliteStore`, and their write jobs.
 
 Every write is a named job of the closed table in `jobs.py`, run in the writer's next group
-commit (sent by name to a writer process under `--processes`). A chunk's contacts are
-upserted exactly as `add` upserts them (`contacts.write_contacts`, set-based whatever the
-number of records), in the same transaction as the job's progress.
+commit (sent by name to a writer process under `--processes`); a chunk is a background job,
+written a step at a time between the requests' commits (`Writer.run_in_steps`). Its contacts
+are upserted exactly as `add` upserts them (`contacts.upsert_pieces`), in the same
+transaction as the job's progress.
 """
 
 from __future__ import annotations
@@ -68,8 +69,7 @@ class SqliteBulk:
     async def bulk_chunk(
         self: _Connections, job: BulkJob, worker_id: str, chunk: Chunk, lease_seconds: float
     ) -> bool:
-        weight = max(len(chunk.indexes), 1)
-        return await self._write("bulk_chunk", job, worker_id, chunk, lease_seconds, weight=weight)
+        return await self._write("bulk_chunk", job, worker_id, chunk, lease_seconds)
 
     async def bulk_finish(
         self: _Connections, job_id: int, worker_id: str, result: str, reason: str | None
